@@ -1,0 +1,1 @@
+"""derivcheck's numeric side: the independent witness.  All numpy work lives here."""
