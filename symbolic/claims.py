@@ -1,0 +1,100 @@
+"""Claims: which catalog results a document states, and whether it states them right.
+
+A relation states a catalog claim when its left side -- or the left side that heads its
+chain (`∂L/∂W = ∂L/∂u · ∂u/∂h · … = (ŷ−y)ᵀ xᵀ W'ᵀ`) -- is the claim's left side, read
+loosely: names case-folded, every index a placeholder, ∇ and ∂ alike.  The relation's
+own verdict decides: refuted -> the claim is `contradicted` and the report shows the
+catalog's correct form; verified -> `established`; nothing -> `missing`.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from symbolic import latex
+from symbolic.expr import Deriv, Expr, Func, Num, Sym
+from symbolic.verdict import REFUTED, VERIFIED
+
+
+def loose_key(e: Expr | None) -> str | None:
+    if e is None:
+        return None
+    if isinstance(e, Deriv):
+        return f"d({loose_key(e.body)})/d({loose_key(e.wrt)})"
+    if isinstance(e, Sym):
+        return e.name.lower() + "_#" * len(e.sub) + "^#" * len(e.sup)
+    if isinstance(e, Func) and e.args and all(isinstance(a, Sym) for a in e.args):
+        return e.name.lower()  # L(w, b) is L
+    return str(e).lower()
+
+
+def catalog_claims():
+    """(entry id, problem, Claim) for every entry that states claims.  Catalog entries
+    are built lazily; an entry that fails to build is skipped (its test fails instead)."""
+    try:
+        from symbolic.catalog import load
+    except ImportError:
+        return []
+    out = []
+    for entry_id, builder in sorted(load().items()):
+        try:
+            d = builder()
+        except Exception:  # noqa: BLE001 -- a broken entry must not break checking documents
+            continue
+        out.extend((entry_id, d.problem, c) for c in d.claims)
+    return out
+
+
+def chain_heads(items) -> list[str]:
+    """The left side that heads each relation's chain, in document order."""
+    heads, prev = [], None
+    for item in items:
+        r = item.relation
+        continues = prev is not None and prev.segment == r.segment and prev.rhs.strip() == r.lhs.strip()
+        heads.append(heads[-1] if continues else r.lhs)
+        prev = r
+    return heads
+
+
+def match_claims(items, parsed: dict):
+    from symbolic.checker import ClaimResult, Judged
+
+    heads = chain_heads(items)
+    keys = [loose_key(_expr(parsed, h)) for h in heads]
+    results, items = [], list(items)
+    for entry_id, problem, claim in catalog_claims():
+        want = loose_key(latex.parse(claim.lhs).expr)
+        hits = [k for k, key in enumerate(keys) if want is not None and key == want
+                and items[k].relation.kind in ("relation", "definition")]
+        refuted = [k for k in hits if items[k].verdict.status == REFUTED]
+        verified = [k for k in hits if items[k].verdict.status == VERIFIED]
+        for k in refuted:
+            items[k] = Judged(items[k].relation, replace(items[k].verdict, expected=f"{claim.lhs} = {claim.rhs}"))
+        status = "contradicted" if refuted else "established" if verified else "missing"
+        chosen = refuted or verified
+        found_problem = items[chosen[0]].relation.problem if chosen else problem
+        results.append(ClaimResult(f"{entry_id}", found_problem, status,
+                                   tuple(sorted({items[k].relation.line for k in chosen}))))
+    return merge(results), items
+
+
+def merge(results):
+    """One row per catalog entry: contradicted beats established beats missing."""
+    from symbolic.checker import ClaimResult
+
+    rank = {"contradicted": 2, "established": 1, "missing": 0}
+    best: dict[str, ClaimResult] = {}
+    for r in results:
+        old = best.get(r.id)
+        if old is None or rank[r.status] > rank[old.status]:
+            best[r.id] = r
+        elif rank[r.status] == rank[old.status]:
+            best[r.id] = ClaimResult(r.id, old.problem, old.status, tuple(sorted(set(old.lines) | set(r.lines))))
+    return [best[k] for k in sorted(best)]
+
+
+def _expr(parsed: dict, text: str):
+    p = parsed.get(text)
+    return p.expr if p is not None else None
+
+
+__all__ = ["match_claims", "loose_key", "catalog_claims", "Num"]

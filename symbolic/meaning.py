@@ -1,0 +1,173 @@
+"""Meaning: what the symbols of a document are.
+
+A `Scope` collects, in document order, the declarations (shapes from `\\in \\mathbb{R}^…`
+and `\\dim(X) = (n \\times d)`), the definitions (`L = …`, `\\hat{y} = Xw`,
+`\\sigma(z) = …`), the dimension names and the constraints read from prose
+(`y` is one-hot).  The checker asks it how to read each relation; the numeric witness
+asks it for shapes and definitions while evaluating.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from symbolic.expr import Expr, Func, Num, Sym, Transpose, symbols, walk
+
+# A dimension is a small IR expression: Num(4), Sym("n"), Mul((Num 2, Sym n)) ...
+Dim = Expr
+Shape = tuple[Dim, Dim]
+ONE = Num(1)
+SCALAR: Shape = (ONE, ONE)
+
+# Sets, spaces and shape statements: LaTeX of the right-hand side -> how to read it.
+_REAL_SPACE = re.compile(r"^\\mathbb\s*\{?\s*R\s*\}?\s*(?:\^\s*(\{(?P<braced>[^{}]*)\}|(?P<single>\w)))?\s*$")
+_DIM_TUPLE = re.compile(r"^\(?\s*(?P<r>[\w\\{} ]+?)\s*(?:\\times|\*|,|x)\s*(?P<c>[\w\\{} ]+?)\s*\)?$")
+_DIM_OF = re.compile(r"^\\dim\s*\\?\(?\s*(?:\\left\()?\s*(?P<name>.+?)\s*(?:\\right\))?\)\s*$")
+_ONE_HOT = re.compile(r"one[- ]hot", re.IGNORECASE)
+_LATIN_TOKEN = re.compile(r"(?<![A-Za-z\\])\$?\\?(?:hat\{)?([A-Za-z])\}?\$?(?![A-Za-z])")
+
+
+def _dim(text: str) -> Dim | None:
+    text = text.strip().strip("{}").strip()
+    if text.isdigit():
+        return Num(int(text))
+    if re.fullmatch(r"[A-Za-z]", text):
+        return Sym(text)
+    m = re.fullmatch(r"\\([A-Za-z]+)", text)
+    return Sym(m.group(1)) if m else None
+
+
+def parse_space(latex: str) -> Shape | None:
+    """`\\mathbb{R}^{n \\times d}` -> (n, d); `\\mathbb{R}^d` -> (d, 1); `\\mathbb{R}` -> scalar;
+    `(n \\times d)` -> (n, d).  None when it is no shape we know."""
+    latex = latex.strip().rstrip(".,;")
+    m = _REAL_SPACE.match(latex)
+    if m:
+        inner = m.group("braced") or m.group("single")
+        if inner is None:
+            return SCALAR
+        latex = inner
+    t = _DIM_TUPLE.match(latex)
+    if t:
+        r, c = _dim(t.group("r")), _dim(t.group("c"))
+        return (r, c) if r is not None and c is not None else None
+    if m:
+        d = _dim(latex)
+        return (d, ONE) if d is not None else None
+    return None
+
+
+def dim_target(latex: str) -> str | None:
+    """`\\dim(W^1)` -> `W^1`."""
+    m = _DIM_OF.match(latex.strip())
+    return m.group("name") if m else None
+
+
+def shape_key(sym: Sym) -> tuple:
+    """Shapes belong to a name and its concrete superscript (W^1 and W^2 differ);
+    a symbolic superscript (x^{(i)}) is a sample index and shares x's shape."""
+    sup = sym.sup if sym.sup and all(isinstance(s, Num) for s in sym.sup) else ()
+    return (sym.name, sup)
+
+
+@dataclass(frozen=True)
+class Definition:
+    target: Sym
+    params: tuple[Expr, ...]  # () for `L = …`; (z,) for `\sigma(z) = …`
+    body: Expr
+    line: int
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Everything known at one point of the document (immutable: each relation sees
+    the scope built by the relations before it)."""
+
+    shapes: dict = field(default_factory=dict)  # shape_key -> Shape
+    definitions: dict = field(default_factory=dict)  # name -> Definition
+    defined_in: dict = field(default_factory=dict)  # name -> (problem, part) of its definition
+    one_hot: frozenset = frozenset()  # names constrained to one-hot vectors
+    families: frozenset = frozenset()  # names used with a sample index (y^{(i)})
+
+    # -- queries -------------------------------------------------------------
+    def shape(self, sym: Sym) -> Shape | None:
+        return self.shapes.get(shape_key(sym)) or self.shapes.get((sym.name, ()))
+
+    def is_matrix(self, sym: Sym) -> bool:
+        s = self.shape(sym)
+        return s is not None and s != SCALAR
+
+    def definition(self, name: str) -> Definition | None:
+        return self.definitions.get(name)
+
+    def dims(self) -> set[str]:
+        out = set()
+        for shape in self.shapes.values():
+            for d in shape:
+                out |= {s.name for s in symbols(d)}
+        return out
+
+    # -- growth --------------------------------------------------------------
+    def declare(self, target: Sym, shape: Shape) -> "Scope":
+        return replace(self, shapes={**self.shapes, shape_key(target): shape})
+
+    def define(self, d: Definition, where: tuple) -> "Scope":
+        return replace(
+            self,
+            definitions={**self.definitions, d.target.name: d},
+            defined_in={**self.defined_in, d.target.name: where},
+        )
+
+    def with_families(self, names) -> "Scope":
+        return replace(self, families=self.families | frozenset(names))
+
+    def with_one_hot(self, names) -> "Scope":
+        return replace(self, one_hot=self.one_hot | frozenset(names))
+
+
+def definition_target(lhs: Expr) -> tuple[Sym, tuple[Expr, ...]] | None:
+    """`L`, `\\hat{y}`, `h` -> (sym, ()); `\\sigma(z)`, `L(w, b)` -> (Sym(name), args)."""
+    if isinstance(lhs, Sym) and not lhs.sub and not lhs.sup:
+        return lhs, ()
+    if isinstance(lhs, Func) and all(isinstance(a, Sym) for a in lhs.args):
+        return Sym(lhs.name), lhs.args
+    return None
+
+
+def is_new_definition(scope: Scope, target: Sym, where: tuple) -> bool:
+    """A bare name set with `=` is a definition the first time it appears in a part;
+    later in the same part, `L = …` is a claim to check against that definition."""
+    return scope.defined_in.get(target.name) != where
+
+
+def sample_families(exprs) -> set[str]:
+    """Names written with a superscript sample index somewhere (y^{(i)}, x^{(i)})."""
+    out = set()
+    for e in exprs:
+        for node in walk(e):
+            if isinstance(node, Sym) and node.sup and not all(isinstance(s, Num) for s in node.sup):
+                out.add(node.name)
+    return out
+
+
+def one_hot_names(prose: str) -> set[str]:
+    """Names the prose calls one-hot: the single Latin letter nearest before or after
+    each "one-hot" (e.g. "y is a one-hot label", "و y برچسب one-hot شده است")."""
+    out = set()
+    for m in _ONE_HOT.finditer(prose):
+        before = prose[max(0, m.start() - 40): m.start()]
+        after = prose[m.end(): m.end() + 40]
+        near = _LATIN_TOKEN.findall(before)[-1:] or _LATIN_TOKEN.findall(after)[:1]
+        out.update(near)
+    return out
+
+
+def transposed(shape: Shape) -> Shape:
+    return (shape[1], shape[0])
+
+
+__all__ = [
+    "Definition", "Scope", "Shape", "SCALAR", "parse_space", "dim_target", "shape_key",
+    "definition_target", "is_new_definition", "sample_families", "one_hot_names",
+    "transposed", "Transpose",
+]
