@@ -42,3 +42,13 @@ def crosscheck(entry: str, name: str, mutants: dict[str, Callable] | None = None
         return run
 
     return register
+
+
+def select(entries: tuple[str, ...] | list[str] = ()) -> list[CrossCheck]:
+    """The registered checks of `entries` (all when empty), in registration order.
+    An id with no registered check raises KeyError naming it."""
+    unknown = [e for e in entries if e not in CROSSCHECKS]
+    if unknown:
+        raise KeyError(", ".join(unknown))
+    wanted = entries or tuple(CROSSCHECKS)
+    return [check for entry in dict.fromkeys(wanted) for check in CROSSCHECKS[entry]]
