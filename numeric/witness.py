@@ -62,9 +62,12 @@ class Point:
     nudges: dict = field(default_factory=dict)  # atom key -> added delta (finite differences)
     hot: dict = field(default_factory=dict)  # one-hot name -> hot position
     uninterpreted: set = field(default_factory=set)  # undefined functions given a random meaning
-    inferred: dict = field(default_factory=dict)  # undeclared name -> concrete shape seen in a sum
+    inferred: dict = field(default_factory=dict)  # undeclared (name, sup) -> concrete shape seen in a sum
+    touched: set = field(default_factory=set)  # atoms read since the last reset (dependency tracking)
+    doubt: bool = False  # a shape was guessed (scalar transposed, identity of unknown size)
 
     def atom(self, key) -> float:
+        self.touched.add(key)
         if key not in self.atoms:
             self.atoms[key] = float(self.rng.uniform(*VALUE_RANGE))
         return self.atoms[key] + self.nudges.get(key, 0.0)
@@ -141,6 +144,12 @@ class Evaluator:
                 return float(bound)
             if e.name in self.point.dims:
                 return float(self.point.dims[e.name])
+        if not e.sub and not e.sup and e.name in CONSTANTS and e.name not in self.world.definitions \
+                and self.shape_of(e) is None:
+            return CONSTANTS[e.name]
+        if e == Sym("I") and self.shape_of(e) is None and "I" not in self.world.definitions:
+            self.point.doubt = True  # an identity matrix of unknown size
+            return 1.0
         if e in self.world.fixed:
             return self.ev(self.world.fixed[e], frame)
         definition = self.world.definitions.get(e.name)
@@ -149,6 +158,12 @@ class Evaluator:
         return self.atom_value(e, frame)
 
     def defined(self, e: Sym, body: Expr, frame: Frame):
+        try:
+            return self._defined(e, body, frame)
+        except ShapeMismatch as err:  # the definition, not this relation, is ill-formed here
+            raise Unsupported("inconsistent-context", f"the definition of {e.name} does not fit the shapes in force: {err}") from None
+
+    def _defined(self, e: Sym, body: Expr, frame: Frame):
         sup = tuple(self.index_value(s, frame) for s in e.sup)
         if not sup:
             value = self.ev(body, frame)
@@ -176,8 +191,11 @@ class Evaluator:
         if not sup and frame.sample is not None and e.name in self.world.families:
             sup = (frame.sample,)
         shape = self.shape_of(e)
-        if shape is None and not sub and e.name in self.point.inferred:
-            rows, cols = self.point.inferred[e.name]
+        if self.stacked(e, shape):  # y ∈ ℝ^n stacks the samples: y^{(i)} is its i-th entry
+            return self.leaf(e.name, sup, ())
+        inferred = self.point.inferred.get((e.name, e.sup))
+        if shape is None and not sub and inferred is not None:
+            rows, cols = inferred
         elif shape is not None and shape != (Num(1), Num(1)) and not sub:
             rows, cols = (self.size(d, frame) for d in shape)
         else:
@@ -190,9 +208,17 @@ class Evaluator:
                     out[r, c] = self.leaf(e.name, pos, sup)
             return out
 
+    def stacked(self, e: Sym, shape) -> bool:
+        if shape is None or e.sub or len(e.sup) != 1 or not isinstance(e.sup[0], Sym):
+            return False
+        if shape[1] != Num(1) or (e.name, e.sup) in self.world.shapes:
+            return False
+        return self.world.index_ranges.get(e.sup[0].name) == shape[0]
+
     def leaf(self, name, sub, sup):
-        if name in self.world.one_hot:
+        if name in self.world.one_hot and sub:
             hot = self.point.hot.setdefault(name, 1 + int(self.point.rng.integers(0, 2)))
+            self.point.touched.add((name, sub, sup))
             return 1.0 if sub == (hot,) else 0.0
         return self.point.atom((name, sub, sup))
 
@@ -201,16 +227,16 @@ class Evaluator:
         arrays = [np.shape(v) for v in values if not is_scalar(v)]
         if arrays:  # `\hat{y} - y` with y undeclared: y has the shape of what it is added to
             for t, v in zip(e.terms, values):
-                name = self.undeclared_name(t)
-                if name and is_scalar(v) and name not in self.point.inferred:
-                    self.point.inferred[name] = arrays[0] if not isinstance(t, Transpose) else arrays[0][::-1]
+                key = self.undeclared_key(t)
+                if key and is_scalar(v) and key not in self.point.inferred:
+                    self.point.inferred[key] = arrays[0] if not isinstance(t, Transpose) else arrays[0][::-1]
                     return self.ev_Add(e, frame)
         total = values[0]
         for v in values[1:]:
             total = add(total, v, e)
         return total
 
-    def undeclared_name(self, t: Expr) -> str | None:
+    def undeclared_key(self, t: Expr) -> tuple | None:
         while isinstance(t, (Mul, Transpose)):
             if isinstance(t, Transpose):
                 t = t.arg
@@ -219,16 +245,29 @@ class Evaluator:
                 if len(rest) != 1:
                     return None
                 t = rest[0]
-        if (isinstance(t, Sym) and not t.sub and not t.sup and self.shape_of(t) is None
-                and t.name not in self.world.definitions and t.name not in self.point.dims):
-            return t.name
+        if (isinstance(t, Sym) and not t.sub and self.shape_of(t) is None and t not in self.world.fixed
+                and t.name not in self.world.definitions and t.name not in self.point.dims
+                and all(isinstance(s, Num) for s in t.sup)):
+            return (t.name, t.sup)
         return None
 
     def ev_Mul(self, e: Mul, frame):
         out = None
-        for f in e.factors:
+        for k, f in enumerate(e.factors):
             v = self.ev(f, frame)
-            out = v if out is None else mul(out, v, e)
+            if isinstance(f, Transpose) and is_scalar(v) and k + 1 < len(e.factors):
+                key = self.undeclared_key(f)
+                nxt = self.ev(e.factors[k + 1], frame)
+                if key and key not in self.point.inferred and np.ndim(nxt) == 2 and np.shape(nxt)[1] == 1 \
+                        and np.shape(nxt)[0] > 1:
+                    self.point.inferred[key] = np.shape(nxt)  # `y^T \\log \\hat{y}`: y is a vector like ŷ
+                    v = self.ev(f, frame)
+            try:
+                out = v if out is None else mul(out, v, e)
+            except ShapeMismatch as err:
+                if any(isinstance(g, Deriv) for g in e.factors):  # chain rule ∂L/∂u · ∂u/∂W
+                    raise Unsupported("layout", f"chain-rule product with no stated layout ({err})") from None
+                raise
         return out
 
     def ev_Pow(self, e: Pow, frame):
@@ -254,6 +293,8 @@ class Evaluator:
 
     def ev_Transpose(self, e: Transpose, frame):
         v = self.ev(e.arg, frame)
+        if is_scalar(v) and not isinstance(e.arg, Num):
+            self.point.doubt = True  # the writer means a vector here; its shape is unknown to us
         return v if np.ndim(v) == 0 else np.asarray(v).T
 
     def ev_Matrix(self, e: Matrix, frame):
@@ -291,6 +332,8 @@ class Evaluator:
         return 0.0 if acc is None and add_fold else (1.0 if acc is None else acc)
 
     def ev_Func(self, e: Func, frame):
+        if e.name in INDEXED_LITERALS:  # `[a_1, \\dots, a_d]`, a bmatrix with `\\vdots`
+            return self.indexed_literal(e, frame)
         definition = self.world.definitions.get(e.name)
         if e.name in FUNCTIONS:
             args = [self.ev(a, frame) for a in e.args]
@@ -310,6 +353,24 @@ class Evaluator:
             return self.ev(substitute(body, dict(zip(params, e.args))), frame)
         return self.uninterpreted(e, frame)
 
+    def indexed_literal(self, e: Func, frame):
+        if e.name == "array":
+            body, r, rlo, rhi, c, clo, chi = e.args
+            rows = self.index_span(rlo, rhi, frame)
+            cols = self.index_span(clo, chi, frame)
+            return np.array([[scalar(self.ev(body, frame.bind(r.name, i).bind(c.name, j))) for j in cols]
+                             for i in rows], dtype=float)
+        body, k, lo, hi = e.args
+        values = [scalar(self.ev(body, frame.bind(k.name, i))) for i in self.index_span(lo, hi, frame)]
+        column = np.array(values, dtype=float).reshape(-1, 1)
+        return column if e.name == "colvec" else column.T
+
+    def index_span(self, lo, hi, frame) -> range:
+        a, b = self.index_value(lo, frame), self.index_value(hi, frame)
+        if b - a > 10_000:
+            raise Unsupported("too-large", f"{b - a + 1} entries")
+        return range(a, b + 1)
+
     def uninterpreted(self, e: Func, frame):
         """A function the document never defines gets a random smooth interpretation
         (a quadratic with coefficients drawn per name), so identities that hold for every
@@ -323,7 +384,12 @@ class Evaluator:
     def ev_Deriv(self, e: Deriv, frame):
         variables = self.variables(e.wrt, frame)
         frame = Frame(frame.indices, frame.sample, frame.cut + ((e.wrt.name,) if self.cuts(e.wrt) else ()))
+        outer, self.point.touched = self.point.touched, set()
         base = self.ev(e.body, frame)
+        inner, self.point.touched = self.point.touched, outer
+        self.point.touched |= inner
+        if not inner & set(variables.values()):
+            raise Unsupported("no-dependency", f"{e.body} does not depend on {e.wrt} as written here")
         grads = {}
         for pos, key in variables.items():
             grads[pos] = self.partial(e.body, key, frame, e.order)
@@ -348,12 +414,17 @@ class Evaluator:
         }
 
     def cut_variables(self, wrt: Sym, frame) -> dict:
-        value = self.defined(wrt, self.world.definitions[wrt.name][1], frame)
+        whole = Sym(wrt.name, (), wrt.sup)
+        value = self.defined(whole, self.world.definitions[wrt.name][1], frame)
         if is_scalar(value):
-            key = (wrt.name, tuple(self.index_value(s, frame) for s in wrt.sub), ())
-            self.point.atoms.setdefault(key, scalar(value))
+            key = (wrt.name, (), ())
+            self.point.atoms[key] = scalar(value)
             return {(): key}
         value = np.atleast_2d(value)
+        if wrt.sub:  # ∂/∂u_j: every entry of u becomes a variable, u_j is the one that moves
+            self.cut_variables(whole, frame)
+            sub = tuple(self.index_value(s, frame) for s in wrt.sub)
+            return {(): (wrt.name, sub if value.shape[1] != 1 else sub[:1], ())}
         rows, cols = value.shape
         out = {}
         for r in range(rows):
@@ -452,6 +523,15 @@ def _log(x):
     return _elementwise(np.log)(x)
 
 
+INDEXED_LITERALS = ("rowvec", "colvec", "array")
+CONSTANTS = {"e": float(np.e), "pi": float(np.pi)}
+
+
+def _diag(v):
+    v = np.asarray(v, dtype=float)
+    return np.diag(v.ravel()) if 1 in v.shape else np.diag(np.diag(v)).astype(float)
+
+
 # Known functions (name as `symbolic.latex` spells it -> numpy meaning).
 FUNCTIONS = {
     "log": _log,
@@ -464,6 +544,7 @@ FUNCTIONS = {
     "sign": _elementwise(np.sign),
     "softmax": _softmax,
     "tr": _trace,
+    "diag": _diag,
     "det": lambda a: float(np.linalg.det(a)) if not is_scalar(a) else scalar(a),
     "max": lambda *xs: max(scalar(x) for x in xs),
     "min": lambda *xs: min(scalar(x) for x in xs),
@@ -553,7 +634,11 @@ def random_point(world: World, seed: int, trial: int, extra_dims=()) -> Point:
 def compare(lhs: Expr, rhs: Expr, world: World, seed: int = 0, trials: int = TRIALS,
             layout_free: bool = False) -> Comparison:
     """Evaluate both sides at `trials` random points (fresh sizes and values each)."""
-    free = sorted(free_indices(lhs, world) | free_indices(rhs, world))
+    free_l, free_r = free_indices(lhs, world), free_indices(rhs, world)
+    if free_l and free_r and free_l != free_r:
+        return Comparison("undecided", "indices", "index-mismatch",
+                          f"free indices differ: {', '.join(sorted(free_l))} vs {', '.join(sorted(free_r))}")
+    free = sorted(free_l | free_r)
     method = f"randomized float64, {trials} points with random sizes (rtol={RTOL:g})"
     seen_equal, used = 0, set()
     for trial in range(trials):
@@ -571,6 +656,9 @@ def compare(lhs: Expr, rhs: Expr, world: World, seed: int = 0, trials: int = TRI
         except (OverflowError, ZeroDivisionError, np.linalg.LinAlgError, FloatingPointError):
             continue
         verdict = agree(a, b, layout_free)
+        if verdict == "shape" and (point.doubt or unknown_transposed(lhs, rhs, world, point)):
+            return Comparison("undecided", "shapes", "unknown-shape",
+                              "a transposed symbol has no declared shape here, so the sides' shapes are unknown")
         if verdict == "shape":
             return Comparison("shape", "shapes", "shape",
                               f"left side has shape {_shape(a)}, right side {_shape(b)}",
@@ -591,6 +679,36 @@ def compare(lhs: Expr, rhs: Expr, world: World, seed: int = 0, trials: int = TRI
                       uninterpreted=frozenset(used))
 
 
+def confirm_alone(ev: Evaluator, side: Expr, frame: Frame, err: ShapeMismatch):
+    """Re-evaluate the ill-formed side with no shapes inferred from elsewhere: if it is
+    still ill-formed on its own, that is evidence; otherwise the shapes are ambiguous."""
+    alone = Evaluator(ev.world, Point(rng=ev.point.rng, dims=ev.point.dims, atoms=dict(ev.point.atoms),
+                                      hot=dict(ev.point.hot)))
+    try:
+        alone.ev(side, frame)
+    except ShapeMismatch as again:
+        if alone.point.doubt:
+            raise Unsupported("unknown-shape", f"{again} (a shape there is a guess)") from None
+        raise again from None
+    except Unsupported:
+        pass
+    raise Unsupported("unknown-shape", f"{err}, but only with a shape guessed from the other side")
+
+
+def unknown_transposed(lhs, rhs, world: World, point: Point) -> bool:
+    from symbolic.expr import walk
+
+    for side in (lhs, rhs):
+        for node in walk(side):
+            if isinstance(node, Transpose) and isinstance(node.arg, Sym):
+                sym = node.arg
+                known = (world.shapes.get((sym.name, sym.sup)) or world.shapes.get((sym.name, ()))
+                         or (sym.name, sym.sup) in point.inferred or sym.name in world.definitions)
+                if not known:
+                    return True
+    return False
+
+
 def evaluate_sides(ev: Evaluator, lhs: Expr, rhs: Expr, frame: Frame):
     """Both sides at one point.  A side that is ill-formed (shapes) is evidence even when
     the other side cannot be evaluated; shapes inferred on one side apply to both."""
@@ -602,9 +720,9 @@ def evaluate_sides(ev: Evaluator, lhs: Expr, rhs: Expr, frame: Frame):
                 results.append(ev.ev(side, frame))
             except (Unsupported, ShapeMismatch) as err:
                 results.append(err)
-        for r in results:
+        for side, r in zip((lhs, rhs), results):
             if isinstance(r, ShapeMismatch):
-                raise r
+                confirm_alone(ev, side, frame, r)
         for r in results:
             if isinstance(r, Unsupported):
                 raise r

@@ -7,13 +7,14 @@ under a time and memory limit; anything that escapes becomes a reason code.
 """
 from __future__ import annotations
 
+import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from numeric.witness import World
 from symbolic import latex, meaning
 from symbolic.document import Document
-from symbolic.expr import Expr, Func, Num, Sum, Sym, walk
+from symbolic.expr import Deriv, Expr, Func, Num, Sum, Sym, walk
 from symbolic.meaning import Definition, Scope
 from symbolic.relation import Relation, relations
 from symbolic.verdict import REFUTED, UNVERIFIED, VERIFIED, Verdict, judge, unverified
@@ -23,6 +24,9 @@ from symbolic.verdict import REFUTED, UNVERIFIED, VERIFIED, Verdict, judge, unve
 class CheckOptions:
     """trials: random points per relation; seed: makes every report reproducible;
     timeout_s / memory_mb: the sandbox budget per parse and per relation;
+    document_timeout_s: wall budget of the whole document; once spent, every parse and
+        relation not yet judged is `unverified: timeout` (still reported);
+    max_document_bytes: larger files are refused when read (exit 2);
     where: extra declarations (LaTeX, e.g. `X \\in \\mathbb{R}^{n \\times d}`)."""
 
     trials: int = 6
@@ -32,6 +36,7 @@ class CheckOptions:
     sandbox: bool = True
     where: tuple[str, ...] = ()
     max_document_bytes: int = 2_000_000
+    document_timeout_s: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,7 @@ class Runner:
 
     def __init__(self, options: CheckOptions):
         self.options = options
+        self.deadline = time.monotonic() + options.document_timeout_s
         self.box = None
         if options.sandbox:
             from symbolic.sandbox import Limits, Sandbox
@@ -90,6 +96,8 @@ class Runner:
             self.box = Sandbox(Limits(timeout_s=options.timeout_s, memory_mb=options.memory_mb))
 
     def run(self, fn, *args):
+        if time.monotonic() > self.deadline:  # the document's budget is spent: report, do not run
+            return False, ("timeout", f"document time budget ({self.options.document_timeout_s:g} s) spent")
         if self.box is None:
             try:
                 return True, fn(*args)
@@ -117,12 +125,12 @@ def check_document(doc: Document, options: CheckOptions = CheckOptions()) -> Rep
     runner = Runner(options)
     try:
         parsed, parse_seconds = parse_all(rels, options, runner)
-        items = judge_all(doc, rels, parsed, options, runner)
+        items, worlds = judge_all(doc, rels, parsed, options, runner)
     finally:
         runner.close()
     from symbolic.claims import match_claims
 
-    claims, items = match_claims(items, parsed)
+    claims, items = match_claims(items, worlds, parsed)
     return Report(doc.name, tuple(items), tuple(claims), time.perf_counter() - start,
                   {"parse_seconds": parse_seconds})
 
@@ -131,6 +139,9 @@ def parse_all(rels, options, runner):
     texts = [t for r in rels if r.kind in PARSED_KINDS for t in (r.lhs, r.rhs) if t.strip()]
     texts += list(options.where)
     notation = latex.scan_notation(texts)
+    extra = {n for b in layer_bases(rels) for n in (b, latex.parse(b).expr.name if isinstance(latex.parse(b).expr, Sym) else b)}
+    if extra:
+        notation = replace(notation, index_superscripts=notation.index_superscripts | frozenset(extra))
     parsed, seconds = {}, []
     for text in texts:
         if text in parsed:
@@ -145,7 +156,6 @@ def parse_all(rels, options, runner):
 def base_scope(doc: Document, parsed: dict, options: CheckOptions) -> Scope:
     exprs = [p.expr for p in parsed.values() if p.expr is not None]
     scope = Scope().with_families(meaning.sample_families(exprs))
-    scope = scope.with_one_hot(meaning.one_hot_names(getattr(doc, "text", "")))
     for decl in options.where:
         scope = declare_text(scope, decl)
     return scope
@@ -164,17 +174,77 @@ def index_ranges(parsed: dict) -> dict:
     return out
 
 
-def judge_all(doc, rels, parsed, options, runner) -> list[Judged]:
+def judge_all(doc, rels, parsed, options, runner) -> tuple[list[Judged], list[World]]:
+    """Judge in document order.  Context: what the problem set up so far (a part may
+    redefine a name); declarations hold for their whole part (a `\\dim` written after
+    the formulas that use it still applies)."""
     base = base_scope(doc, parsed, options)
     ranges = index_ranges(parsed)
     dims = frozenset(s.name for u in ranges.values() for s in walk(u) if isinstance(s, Sym))
-    scope, problem, items = base, object(), []
+    hoisted = hoist_declarations(rels)
+    one_hot = one_hot_by_problem(doc)
+    items, worlds = [], []
+    scope, where, conditional = base, (object(), object()), set()
     for rel in rels:
-        if rel.problem != problem:  # each problem is its own context
-            scope, problem = base, rel.problem
+        if rel.problem != where[0]:  # each problem is its own context
+            scope = declare_all(base, hoisted.get((rel.problem, None), ()))
+            scope = scope.with_one_hot(one_hot.get(rel.problem, ()))
+        if (rel.problem, rel.part) != where:
+            where = (rel.problem, rel.part)
+            scope = declare_all(scope.without_inferred(), hoisted.get(where, ()))
+            scope = meaning.infer_shapes(scope)
         scope, verdict = step(scope, rel, parsed, options, runner, ranges, dims)
+        verdict = conditions(rel, verdict, parsed, conditional)
         items.append(Judged(rel, verdict))
-    return items
+        worlds.append(world_of(scope, ranges, dims))
+    return items, worlds
+
+
+def one_hot_by_problem(doc) -> dict:
+    """Names the prose of each problem calls one-hot."""
+    lines = doc.text.split("\n")
+    starts = sorted({(s.line, s.problem) for s in getattr(doc, "sections", ()) if s.part is None}
+                    | {(1, None)})
+    out: dict = {}
+    for k, (line, problem) in enumerate(starts):
+        end = starts[k + 1][0] - 1 if k + 1 < len(starts) else len(lines)
+        names = meaning.one_hot_names("\n".join(lines[line - 1:end]))
+        if names:
+            out.setdefault(problem, set()).update(names)
+    return out
+
+
+def hoist_declarations(rels) -> dict:
+    out: dict = {}
+    for rel in rels:
+        if rel.kind == "declaration" and rel.op in ("\\in", "dim"):
+            shape = meaning.parse_space(rel.rhs)
+            if shape is not None:
+                target = meaning.dim_target(rel.lhs) or rel.lhs
+                out.setdefault((rel.problem, rel.part), []).extend((s, shape) for s in split_names(target))
+    return out
+
+
+def declare_all(scope: Scope, decls) -> Scope:
+    for sym, shape in decls:
+        scope = scope.declare(sym, shape)
+    return scope
+
+
+def conditions(rel: Relation, verdict: Verdict, parsed, conditional: set) -> Verdict:
+    """`\\nabla_w L = 0` is a condition to solve, not an identity; what follows it in the
+    same formula (`\\Rightarrow X^T X w = X^T y`), or follows an arrow with a condition
+    (`\\xrightarrow{w, b=0}`), holds only under that condition: never refuted as an identity."""
+    lhs, rhs = parsed.get(rel.lhs), parsed.get(rel.rhs)
+    if (lhs and rhs and isinstance(lhs.expr, Deriv) and rhs.expr == Num(0)
+            and verdict.status != VERIFIED):
+        conditional.add(rel.segment)
+        return unverified("condition", "a stationarity condition (an equation to solve), not an identity")
+    if rel.note and "=" in rel.note:
+        conditional.add(rel.segment)
+    if rel.segment in conditional and verdict.status == REFUTED:
+        return unverified("conditional", "holds only under the condition stated before it in this formula")
+    return verdict
 
 
 def world_of(scope: Scope, ranges: dict, dims: frozenset) -> World:
@@ -220,10 +290,11 @@ def step(scope: Scope, rel: Relation, parsed, options, runner, ranges, dims):
         key = sym if (sym.sub or sym.sup) else sym.name
         scope = scope.define(Definition(sym, params, rhs.expr, rel.line), where) if not (sym.sub or sym.sup) \
             else define_fixed(scope, sym, rhs.expr, rel.line, where)
-        return scope, unverified("definition", f"defines {key}")
+        return meaning.infer_shapes(scope), unverified("definition", f"defines {sym}")
     ok, value = runner.run(judge_job, lhs.expr, rhs.expr, world_of(scope, ranges, dims), options.seed, options.trials)
     verdict = value if ok else unverified(*value)
-    return scope, guard_dependencies(verdict, lhs.expr, rhs.expr, scope)
+    verdict = guard_one_sided(guard_dependencies(verdict, lhs.expr, rhs.expr, scope), lhs.expr, rhs.expr, scope)
+    return scope, verdict
 
 
 def defines(scope: Scope, sym: Sym, where) -> bool:
@@ -237,8 +308,6 @@ def defines(scope: Scope, sym: Sym, where) -> bool:
 
 
 def define_fixed(scope: Scope, sym: Sym, body: Expr, line: int, where) -> Scope:
-    from dataclasses import replace
-
     return replace(scope, definitions={**scope.definitions, sym: Definition(sym, (), body, line)})
 
 
@@ -254,12 +323,30 @@ def declaration(scope: Scope, rel: Relation):
     return scope, unverified("declaration", "a statement about sets, shapes or distributions")
 
 
+_LAYER = re.compile(r"^(?P<base>.+?)\^\{?(?P<k>\d+)\}?$")
+
+
 def split_names(target: str) -> list[Sym]:
+    """`x, y` -> [x, y]; `W^1` -> W with layer index 1 (a declared superscript is an index)."""
     out = []
     for piece in target.split(","):
-        p = latex.parse(piece.strip())
+        piece = piece.strip()
+        layer = _LAYER.match(piece)
+        p = latex.parse(layer.group("base") if layer else piece)
         if isinstance(p.expr, Sym):
-            out.append(p.expr)
+            out.append(replace(p.expr, sup=(Num(int(layer.group("k"))),)) if layer else p.expr)
+    return out
+
+
+def layer_bases(rels) -> set[str]:
+    """Bases declared with a numeric superscript (`\\dim(W^1)`): their superscripts are indices."""
+    out = set()
+    for rel in rels:
+        if rel.kind == "declaration":
+            for piece in (meaning.dim_target(rel.lhs) or rel.lhs).split(","):
+                m = _LAYER.match(piece.strip())
+                if m:
+                    out.add(m.group("base").strip())
     return out
 
 
@@ -273,6 +360,41 @@ def declare_text(scope: Scope, decl: str) -> Scope:
                     scope = scope.declare(name, shape)
             return scope
     return scope
+
+
+def _closure(e: Expr, scope: Scope, seen=None) -> set[str]:
+    """Names a side depends on, through the definitions in scope."""
+    seen = set() if seen is None else seen
+    out = set()
+    for node in walk(e):
+        if isinstance(node, (Sym, Func)) and node.name not in seen:
+            out.add(node.name)
+            d = scope.definitions.get(node.name)
+            if d is not None:
+                seen.add(node.name)
+                out |= _closure(d.body, scope, seen)
+        if isinstance(node, Sym) and node in scope.definitions:
+            out |= _closure(scope.definitions[node].body, scope, seen)
+    return out
+
+
+def guard_one_sided(verdict: Verdict, lhs: Expr, rhs: Expr, scope: Scope) -> Verdict:
+    """`\\sigma(z^3)(1-\\sigma(z^3)) = a(1-a)`: a name that the document never defines nor
+    declares, on one side only, is shorthand the checker cannot resolve -- a random value
+    for it is no counterexample."""
+    if verdict.status != REFUTED or verdict.method == "shapes":
+        return verdict
+    left, right = _closure(lhs, scope), _closure(rhs, scope)
+    known = {k for k in scope.definitions if isinstance(k, str)} | {k[0] for k in scope.shapes}
+    indices = {s.name for side in (lhs, rhs) for n in walk(side) if isinstance(n, Sym)
+               for x in n.sub + n.sup for s in walk(x) if isinstance(s, Sym)}
+    indices |= {n.index for side in (lhs, rhs) for n in walk(side) if isinstance(n, Sum)}
+    loose = (left ^ right) - known - indices - scope.families - scope.dims() - set(scope.one_hot)
+    loose = {n for n in loose if n not in ("sigma", "log", "exp", "softmax", "tr", "sqrt", "abs")}
+    if loose:
+        return unverified("undefined-symbol",
+                          f"{', '.join(sorted(loose))} appear(s) on one side only and are never defined")
+    return verdict
 
 
 def guard_dependencies(verdict: Verdict, lhs: Expr, rhs: Expr, scope: Scope) -> Verdict:

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from symbolic import latex
-from symbolic.expr import Deriv, Expr, Func, Num, Sym
-from symbolic.verdict import REFUTED, VERIFIED
+from numeric.witness import substitute
+from symbolic.expr import Deriv, Expr, Func, Num, Sym, walk
+from symbolic.verdict import REFUTED, VERIFIED, judge
 
 
 def loose_key(e: Expr | None) -> str | None:
@@ -55,7 +56,34 @@ def chain_heads(items) -> list[str]:
     return heads
 
 
-def match_claims(items, parsed: dict):
+def applies(claim, head: Expr, world) -> bool:
+    """The claim is about this relation when, in the document's own context, the
+    catalog's formula is what the relation's left side evaluates to (names matched
+    case-blind to the document's, so `W'` in the catalog finds the sheet's `w'`)."""
+    from dataclasses import replace as _replace
+
+    rhs = latex.parse(claim.rhs).expr
+    if rhs is None:
+        return False
+    doc_names = {n.name for n in walk(head) if isinstance(n, Sym)} | set(world.definitions) \
+        | {k[0] for k in world.shapes}
+    by_fold = {n.lower(): n for n in doc_names}
+    mapping = {s: _replace(s, name=by_fold[s.name.lower()]) for s in walk(rhs)
+               if isinstance(s, Sym) and s.name not in doc_names and s.name.lower() in by_fold}
+    rhs = substitute(rhs, mapping) if mapping else rhs
+    if isinstance(head, Deriv) and head.wrt.name not in world.shapes and head.wrt.name not in world.definitions:
+        # the sheet writes ∂L/∂w for the W it defined: read the variable case-blind too
+        known = {k[0] for k in world.shapes} | set(world.definitions)
+        twin = next((n for n in sorted(known) if n.lower() == head.wrt.name.lower() and n != head.wrt.name), None)
+        if twin:
+            head = _replace(head, wrt=_replace(head.wrt, name=twin))
+    try:
+        return judge(head, rhs, world, trials=3).status == VERIFIED
+    except Exception:  # noqa: BLE001 -- a claim that cannot be evaluated here does not apply
+        return False
+
+
+def match_claims(items, worlds, parsed: dict):
     from symbolic.checker import ClaimResult, Judged
 
     heads = chain_heads(items)
@@ -64,7 +92,8 @@ def match_claims(items, parsed: dict):
     for entry_id, problem, claim in catalog_claims():
         want = loose_key(latex.parse(claim.lhs).expr)
         hits = [k for k, key in enumerate(keys) if want is not None and key == want
-                and items[k].relation.kind in ("relation", "definition")]
+                and items[k].relation.kind in ("relation", "definition")
+                and applies(claim, _expr(parsed, heads[k]), worlds[k])]
         refuted = [k for k in hits if items[k].verdict.status == REFUTED]
         verified = [k for k in hits if items[k].verdict.status == VERIFIED]
         for k in refuted:

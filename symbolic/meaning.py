@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from symbolic.expr import Expr, Func, Num, Sym, Transpose, symbols, walk
+from symbolic.expr import Expr, Func, Mul, Num, Sym, Transpose, symbols, walk
 
 # A dimension is a small IR expression: Num(4), Sym("n"), Mul((Num 2, Sym n)) ...
 Dim = Expr
@@ -88,6 +88,11 @@ class Scope:
     defined_in: dict = field(default_factory=dict)  # name -> (problem, part) of its definition
     one_hot: frozenset = frozenset()  # names constrained to one-hot vectors
     families: frozenset = frozenset()  # names used with a sample index (y^{(i)})
+    inferred: frozenset = frozenset()  # shape keys that were inferred, not declared
+
+    def without_inferred(self) -> "Scope":
+        shapes = {k: v for k, v in self.shapes.items() if k not in self.inferred}
+        return replace(self, shapes=shapes, inferred=frozenset())
 
     # -- queries -------------------------------------------------------------
     def shape(self, sym: Sym) -> Shape | None:
@@ -126,8 +131,8 @@ class Scope:
 
 
 def definition_target(lhs: Expr) -> tuple[Sym, tuple[Expr, ...]] | None:
-    """`L`, `\\hat{y}`, `h` -> (sym, ()); `\\sigma(z)`, `L(w, b)` -> (Sym(name), args)."""
-    if isinstance(lhs, Sym) and not lhs.sub and not lhs.sup:
+    """`L`, `\\hat{y}`, `h`, `m_0`, `a^1` -> (sym, ()); `\\sigma(z)`, `L(w, b)` -> (Sym(name), args)."""
+    if isinstance(lhs, Sym):
         return lhs, ()
     if isinstance(lhs, Func) and all(isinstance(a, Sym) for a in lhs.args):
         return Sym(lhs.name), lhs.args
@@ -164,6 +169,64 @@ def one_hot_names(prose: str) -> set[str]:
 
 def transposed(shape: Shape) -> Shape:
     return (shape[1], shape[0])
+
+
+# ---------------------------------------------------------------------------- shape inference
+ELEMENTWISE = {"softmax", "sigma", "exp", "log", "relu", "tanh", "sqrt", "abs"}
+
+
+def _factor_shape(scope: Scope, e: Expr):
+    """(shape or None, the bare symbol if its shape is unknown, transposed?)."""
+    inner, flipped = (e.arg, True) if isinstance(e, Transpose) else (e, False)
+    if not isinstance(inner, Sym):
+        return None, None, flipped
+    shape = scope.shape(inner)
+    if shape is None:
+        return None, inner, flipped
+    return (transposed(shape) if flipped else shape), None, flipped
+
+
+def _infer_one(scope: Scope, target: Sym, body: Expr) -> list[tuple[Sym, Shape]]:
+    want = scope.shape(target)
+    if isinstance(body, Func) and body.name in ELEMENTWISE and len(body.args) == 1:
+        arg = body.args[0]
+        if isinstance(arg, Sym):
+            have = scope.shape(arg)
+            if want is not None and have is None:
+                return [(arg, want)]
+            if want is None and have is not None:
+                return [(target, have)]
+        return []
+    factors = [f for f in (body.factors if isinstance(body, Mul) else (body,)) if not isinstance(f, Num)]
+    info = [_factor_shape(scope, f) for f in factors]
+    unknown = [k for k, (shape, sym, _) in enumerate(info) if shape is None]
+    if not unknown and want is None and info:
+        return [(target, (info[0][0][0], info[-1][0][1]))]
+    if len(unknown) != 1 or want is None or info[unknown[0]][1] is None:
+        return []
+    k = unknown[0]
+    rows = info[k - 1][0][1] if k > 0 else want[0]
+    cols = info[k + 1][0][0] if k + 1 < len(info) else want[1]
+    shape = (rows, cols)
+    return [(info[k][1], transposed(shape) if info[k][2] else shape)]
+
+
+def infer_shapes(scope: Scope) -> Scope:
+    """Shapes the document implies but never states: `h = W^T x` with h ∈ ℝ^H and x ∈ ℝ^d
+    makes W d×H; `\\hat{y} = softmax(u)` gives u the shape of ŷ.  Only products of
+    symbols and elementwise functions are solved.  Inferred shapes are remembered as such,
+    so a new part can drop them when its declarations change."""
+    for _ in range(4):
+        before = dict(scope.shapes)
+        for d in list(scope.definitions.values()):
+            if not d.params:
+                for sym, shape in _infer_one(scope, d.target, d.body):
+                    if scope.shape(sym) is None:
+                        scope = replace(scope.declare(sym, shape),
+                                        inferred=scope.inferred | {shape_key(sym)})
+        if scope.shapes == before:
+            break
+    return scope
 
 
 __all__ = [

@@ -127,7 +127,10 @@ class ToSympy:
     def to_Deriv(self, e: Deriv, bound):
         if e.wrt.name in self.world.definitions:
             raise NotScalar("derivative by a defined quantity")
-        return sympy.diff(self(e.body, bound), self(e.wrt, bound), e.order)
+        body, wrt = self(e.body, bound), self(e.wrt, bound)
+        if not body.has(wrt):  # never "prove" ∂L/∂w = 0 for an L the document left undefined
+            raise NotScalar("no dependency")
+        return sympy.diff(body, wrt, e.order)
 
 
 def symbolic_difference_is_zero(lhs: Expr, rhs: Expr, world: World) -> bool | None:
