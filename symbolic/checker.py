@@ -7,6 +7,7 @@ under a time and memory limit; anything that escapes becomes a reason code.
 """
 from __future__ import annotations
 
+import functools
 import re
 import time
 from dataclasses import dataclass, field, replace
@@ -139,9 +140,12 @@ def parse_all(rels, options, runner):
     texts = [t for r in rels if r.kind in PARSED_KINDS for t in (r.lhs, r.rhs) if t.strip()]
     texts += list(options.where)
     notation = latex.scan_notation(texts)
-    extra = {n for b in layer_bases(rels) for n in (b, latex.parse(b).expr.name if isinstance(latex.parse(b).expr, Sym) else b)}
+    extra = {n for b in layer_bases(rels) for n in (b, parse_name(b).name if isinstance(parse_name(b), Sym) else b)}
     if extra:
         notation = replace(notation, index_superscripts=notation.index_superscripts | frozenset(extra))
+    defined_functions = {m.group(1) for r in rels if r.op in ("=", ":=") and (m := _FUNCTION_LHS.match(r.lhs))}
+    if defined_functions:  # `R(\\mathbf{w}) = …` makes R a function wherever it is followed by `(`
+        notation = replace(notation, functions=notation.functions | frozenset(defined_functions))
     parsed, seconds = {}, []
     for text in texts:
         if text in parsed:
@@ -161,6 +165,13 @@ def base_scope(doc: Document, parsed: dict, options: CheckOptions) -> Scope:
     return scope
 
 
+def sum_bound_names(parsed: dict) -> frozenset:
+    """Names used as the upper bound of some sum (`\\sum_{k=1}^{t}`): they are sizes."""
+    return frozenset(s.name for p in parsed.values() if p.expr is not None for node in walk(p.expr)
+                     if isinstance(node, Sum) and node.upper is not None
+                     for s in walk(node.upper) if isinstance(s, Sym))
+
+
 def index_ranges(parsed: dict) -> dict:
     """Where a sum states its bounds (`\\sum_{i=1}^n`), a bound-less `\\sum_i` elsewhere
     in the document ranges over the same set."""
@@ -175,19 +186,24 @@ def index_ranges(parsed: dict) -> dict:
 
 
 def judge_all(doc, rels, parsed, options, runner) -> tuple[list[Judged], list[World]]:
-    """Judge in document order.  Context: what the problem set up so far (a part may
-    redefine a name); declarations hold for their whole part (a `\\dim` written after
-    the formulas that use it still applies)."""
+    """Judge in document order.  Context: everything defined and declared so far in the
+    problem (a new part may redefine a name; a problem without declarations of its own
+    continues the previous one); declarations hold for their whole part (a `\\dim`
+    written after the formulas that use it still applies)."""
     base = base_scope(doc, parsed, options)
     ranges = index_ranges(parsed)
-    dims = frozenset(s.name for u in ranges.values() for s in walk(u) if isinstance(s, Sym))
+    dims = sum_bound_names(parsed)
     hoisted = hoist_declarations(rels)
     one_hot = one_hot_by_problem(doc)
     items, worlds = [], []
     scope, where, conditional = base, (object(), object()), set()
     for rel in rels:
-        if rel.problem != where[0]:  # each problem is its own context
-            scope = declare_all(base, hoisted.get((rel.problem, None), ()))
+        if rel.problem != where[0]:
+            # A problem that declares its own symbols starts afresh ("each problem restates
+            # its notation"); one that declares nothing builds on the problems before it.
+            if restates(rel.problem, hoisted):
+                scope = replace(base, one_hot=frozenset())
+            scope = declare_all(scope, hoisted.get((rel.problem, None), ()))
             scope = scope.with_one_hot(one_hot.get(rel.problem, ()))
         if (rel.problem, rel.part) != where:
             where = (rel.problem, rel.part)
@@ -200,11 +216,23 @@ def judge_all(doc, rels, parsed, options, runner) -> tuple[list[Judged], list[Wo
     return items, worlds
 
 
+def restates(problem, hoisted: dict) -> bool:
+    """Does `problem` declare again a name an earlier problem declared?  Then it restates
+    its notation and starts afresh; otherwise it builds on what came before."""
+    order = list(dict.fromkeys(p for p, _ in hoisted))
+    if problem not in order:
+        return False
+    earlier = {sym.name for (p, _), decls in hoisted.items() if order.index(p) < order.index(problem)
+               for sym, _ in decls}
+    mine = {sym.name for (p, _), decls in hoisted.items() if p == problem for sym, _ in decls}
+    return bool(mine & earlier)
+
+
 def one_hot_by_problem(doc) -> dict:
     """Names the prose of each problem calls one-hot."""
     lines = doc.text.split("\n")
     starts = sorted({(s.line, s.problem) for s in getattr(doc, "sections", ()) if s.part is None}
-                    | {(1, None)})
+                    | {(1, None)}, key=lambda start: (start[0], start[1] is not None, start[1] or ""))
     out: dict = {}
     for k, (line, problem) in enumerate(starts):
         end = starts[k + 1][0] - 1 if k + 1 < len(starts) else len(lines)
@@ -251,7 +279,8 @@ def world_of(scope: Scope, ranges: dict, dims: frozenset) -> World:
     return World(
         shapes=dict(scope.shapes),
         definitions={k: (d.params, d.body) for k, d in scope.definitions.items() if not isinstance(k, Sym)},
-        fixed={k: d.body for k, d in scope.definitions.items() if isinstance(k, Sym)},
+        fixed={k: d.body for k, d in scope.definitions.items() if isinstance(k, Sym) and not is_template(k)},
+        templates={k.name: (k.sub, d.body) for k, d in scope.definitions.items() if isinstance(k, Sym) and is_template(k)},
         one_hot=scope.one_hot,
         families=scope.families,
         index_ranges=ranges,
@@ -291,20 +320,31 @@ def step(scope: Scope, rel: Relation, parsed, options, runner, ranges, dims):
         scope = scope.define(Definition(sym, params, rhs.expr, rel.line), where) if not (sym.sub or sym.sup) \
             else define_fixed(scope, sym, rhs.expr, rel.line, where)
         return meaning.infer_shapes(scope), unverified("definition", f"defines {sym}")
-    ok, value = runner.run(judge_job, lhs.expr, rhs.expr, world_of(scope, ranges, dims), options.seed, options.trials)
+    left, right, reading = case_blind_variables(lhs.expr, rhs.expr, scope)
+    ok, value = runner.run(judge_job, left, right, world_of(scope, ranges, dims), options.seed, options.trials)
     verdict = value if ok else unverified(*value)
-    verdict = guard_one_sided(guard_dependencies(verdict, lhs.expr, rhs.expr, scope), lhs.expr, rhs.expr, scope)
+    if reading:
+        verdict = replace(verdict, message=(verdict.message + " " if verdict.message else "") + f"(read {reading})")
+    verdict = guard_hypothesis(guard_one_sided(verdict, lhs.expr, rhs.expr, scope), lhs.expr, rhs.expr, scope)
     return scope, verdict
 
 
 def defines(scope: Scope, sym: Sym, where) -> bool:
     from numeric.witness import FUNCTIONS
 
-    if sym.name in FUNCTIONS:  # `\sigma(z) = …` is a claim about a known function
+    if sym.name.rstrip("'") in FUNCTIONS:  # `\sigma(z) = …`, `\sigma'(z) = …`: claims about known functions
         return False
     if sym.sub or sym.sup:
         return sym not in scope.definitions
     return meaning.is_new_definition(scope, sym, where)
+
+
+def is_template(sym: Sym) -> bool:
+    """`s_i = …`, `m_t = …`: a definition for every value of a one-letter Latin index
+    (`J_{\\lambda}` is a name, not a family)."""
+    return bool(sym.sub) and not sym.sup and all(
+        isinstance(x, Sym) and not x.sub and not x.sup and len(x.name) == 1 and x.name.isascii()
+        for x in sym.sub)
 
 
 def define_fixed(scope: Scope, sym: Sym, body: Expr, line: int, where) -> Scope:
@@ -323,6 +363,7 @@ def declaration(scope: Scope, rel: Relation):
     return scope, unverified("declaration", "a statement about sets, shapes or distributions")
 
 
+_FUNCTION_LHS = re.compile(r"^\s*([A-Za-z])\s*\(.*\)\s*$")
 _LAYER = re.compile(r"^(?P<base>.+?)\^\{?(?P<k>\d+)\}?$")
 
 
@@ -332,10 +373,22 @@ def split_names(target: str) -> list[Sym]:
     for piece in target.split(","):
         piece = piece.strip()
         layer = _LAYER.match(piece)
-        p = latex.parse(layer.group("base") if layer else piece)
-        if isinstance(p.expr, Sym):
-            out.append(replace(p.expr, sup=(Num(int(layer.group("k"))),)) if layer else p.expr)
+        name = parse_name(layer.group("base") if layer else piece)
+        if isinstance(name, Sym):
+            out.append(replace(name, sup=(Num(int(layer.group("k"))),)) if layer else name)
     return out
+
+
+MAX_NAME_CHARS = 80  # `\hat{y}^{(i)}`, `W^{[1]}`: a declared name is short
+
+
+@functools.lru_cache(maxsize=4096)
+def parse_name(text: str) -> Expr | None:
+    """A would-be name, parsed in this process (no sandbox): so only short texts, once
+    each -- a 2000-character declaration target would otherwise cost seconds, unbounded
+    by the time budgets."""
+    text = text.strip()
+    return latex.parse(text).expr if len(text) <= MAX_NAME_CHARS else None
 
 
 def layer_bases(rels) -> set[str]:
@@ -362,19 +415,47 @@ def declare_text(scope: Scope, decl: str) -> Scope:
     return scope
 
 
+def case_blind_variables(lhs: Expr, rhs: Expr, scope: Scope):
+    """`\\frac{\\partial L}{\\partial w'}` where the document defined u = W'^T h: a variable
+    nothing depends on, whose case-twin something does, is read as that twin (and the
+    report says so)."""
+    from numeric.witness import substitute
+
+    known = {k for k in scope.definitions if isinstance(k, str)} | {k[0] for k in scope.shapes}
+    renames = {}
+    for side in (lhs, rhs):
+        for node in walk(side):
+            if isinstance(node, Deriv) and node.wrt.name not in known:
+                twins = sorted(n for n in known if n.lower() == node.wrt.name.lower() and n != node.wrt.name)
+                if len(twins) == 1 and node.wrt.name not in _closure(node.body, scope):
+                    renames[node.wrt.name] = twins[0]
+    if not renames:
+        return lhs, rhs, ""
+    mapping = {n: replace(n, name=renames[n.name]) for side in (lhs, rhs) for n in walk(side)
+               if isinstance(n, Sym) and n.name in renames}
+    reading = ", ".join(f"{a} as {b}" for a, b in sorted(renames.items()))
+    return substitute(lhs, mapping), substitute(rhs, mapping), reading
+
+
 def _closure(e: Expr, scope: Scope, seen=None) -> set[str]:
-    """Names a side depends on, through the definitions in scope."""
+    """Names a side depends on, through the definitions in scope (a defined object stands
+    for its definition; a function's parameters are not names of the document)."""
     seen = set() if seen is None else seen
     out = set()
     for node in walk(e):
-        if isinstance(node, (Sym, Func)) and node.name not in seen:
-            out.add(node.name)
-            d = scope.definitions.get(node.name)
-            if d is not None:
-                seen.add(node.name)
-                out |= _closure(d.body, scope, seen)
         if isinstance(node, Sym) and node in scope.definitions:
-            out |= _closure(scope.definitions[node].body, scope, seen)
+            if node not in seen:
+                seen.add(node)
+                out |= _closure(scope.definitions[node].body, scope, seen)
+            continue
+        if isinstance(node, (Sym, Func)) and node.name not in seen:
+            d = scope.definitions.get(node.name)
+            if d is None:
+                out.add(node.name)
+                continue
+            seen.add(node.name)
+            params = {p.name for p in d.params if isinstance(p, Sym)}
+            out |= _closure(d.body, scope, seen) - params
     return out
 
 
@@ -390,33 +471,29 @@ def guard_one_sided(verdict: Verdict, lhs: Expr, rhs: Expr, scope: Scope) -> Ver
                for x in n.sub + n.sup for s in walk(x) if isinstance(s, Sym)}
     indices |= {n.index for side in (lhs, rhs) for n in walk(side) if isinstance(n, Sum)}
     loose = (left ^ right) - known - indices - scope.families - scope.dims() - set(scope.one_hot)
-    loose = {n for n in loose if n not in ("sigma", "log", "exp", "softmax", "tr", "sqrt", "abs")}
+    from numeric.witness import FUNCTIONS
+
+    loose = {n for n in loose if n.rstrip("'") not in FUNCTIONS and n not in ("I", "e", "pi")}
     if loose:
         return unverified("undefined-symbol",
                           f"{', '.join(sorted(loose))} appear(s) on one side only and are never defined")
     return verdict
 
 
-def guard_dependencies(verdict: Verdict, lhs: Expr, rhs: Expr, scope: Scope) -> Verdict:
-    """A derivative of a symbol the document never declares nor defines treats it as a
-    constant; if that is what makes the relation fail, say so instead of refuting
-    (`\\partial/\\partial u_j \\log \\sum_l e^{z_l}` with z never tied to u)."""
+def guard_hypothesis(verdict: Verdict, lhs: Expr, rhs: Expr, scope: Scope) -> Verdict:
+    """`\\sum_k y_k = 1`, `\\mathbb{E}[\\epsilon] = 0`: a constant on one side and, on the
+    other, only names the document never defines is a premise being stated, not a step."""
     if verdict.status != REFUTED or verdict.method == "shapes":
         return verdict
-    from symbolic.expr import Deriv
+    from numeric.witness import FUNCTIONS
 
-    known = set(scope.definitions) | {k[0] for k in scope.shapes} | scope.families
-    loose = set()
-    for side in (lhs, rhs):
-        for node in walk(side):
-            if isinstance(node, Deriv):
-                names = {s.name for s in walk(node.body) if isinstance(s, Sym)}
-                loose |= {n for n in names if n not in known and n != node.wrt.name}
-    index_like = {s.name for side in (lhs, rhs) for n in walk(side) if isinstance(n, Sym) for s in n.sub + n.sup if isinstance(s, Sym)}
-    index_like |= {n.index for side in (lhs, rhs) for n in walk(side) if isinstance(n, Sum)}
-    loose -= index_like
-    if loose:
-        return unverified("undeclared-dependency",
-                          f"differs if {', '.join(sorted(loose))} do not depend on the variable; "
-                          "declare or define them to decide")
+    for side, other in ((lhs, rhs), (rhs, lhs)):
+        names = _closure(side, scope)
+        known_function = any(n.rstrip("'") in FUNCTIONS for n in names)
+        if isinstance(other, Num) and not known_function and not (names & _defined_names(scope)):
+            return unverified("hypothesis", "a premise about names the document does not define")
     return verdict
+
+
+def _defined_names(scope: Scope) -> set[str]:
+    return {k if isinstance(k, str) else k.name for k in scope.definitions}

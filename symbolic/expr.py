@@ -212,6 +212,32 @@ class Dots(Expr):
     """An ellipsis that the normalization pass could not expand into a Sum."""
 
 
+def subscripted(name: str) -> Sym:
+    """A function name with a subscript, as the parser spells it (`J_{lambda}`, `f_{1}`),
+    as the symbol it names: Sym("J", sub=(lambda,)), Sym("f", sub=(1,))."""
+    base, _, sub = name.partition("_")
+    sub = sub[1:-1] if sub.startswith("{") and sub.endswith("}") else sub
+    if not sub:
+        return Sym(name)
+    return Sym(base, sub=(Num(Fraction(int(sub))) if sub.isdigit() else Sym(sub),))
+
+
+def shape_key(sym: Sym) -> tuple:
+    """Shapes belong to a name with its numeric subscripts and superscripts (W_1 and W_2,
+    W^1 and W^2 are different objects); a symbolic index (x^{(i)}, x_j) is not part of it."""
+    numeric = lambda t: t if t and all(isinstance(x, Num) for x in t) else ()
+    return (sym.name, numeric(sym.sub), numeric(sym.sup))
+
+
+def shape_lookup(shapes: dict, sym: Sym):
+    """The most specific declared shape for `sym`: W_1, else W^1, else W."""
+    name, sub, sup = shape_key(sym)
+    for key in ((name, sub, sup), (name, (), sup), (name, (), ())):
+        if key in shapes:
+            return shapes[key]
+    return None
+
+
 def walk(expr: Expr):
     """Every node of the tree, parents first."""
     stack = [expr]

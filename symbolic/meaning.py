@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from symbolic.expr import Expr, Func, Mul, Num, Sym, Transpose, symbols, walk
+from symbolic.expr import (Expr, Func, Mul, Num, Sym, Transpose, shape_key, shape_lookup, subscripted,
+                           symbols, walk)
 
 # A dimension is a small IR expression: Num(4), Sym("n"), Mul((Num 2, Sym n)) ...
 Dim = Expr
@@ -24,7 +25,8 @@ _REAL_SPACE = re.compile(r"^\\mathbb\s*\{?\s*R\s*\}?\s*(?:\^\s*(\{(?P<braced>[^{
 _DIM_TUPLE = re.compile(r"^\(?\s*(?P<r>[\w\\{} ]+?)\s*(?:\\times|\*|,|x)\s*(?P<c>[\w\\{} ]+?)\s*\)?$")
 _DIM_OF = re.compile(r"^\\dim\s*\\?\(?\s*(?:\\left\()?\s*(?P<name>.+?)\s*(?:\\right\))?\)\s*$")
 _ONE_HOT = re.compile(r"one[- ]hot", re.IGNORECASE)
-_LATIN_TOKEN = re.compile(r"(?<![A-Za-z\\])\$?\\?(?:hat\{)?([A-Za-z])\}?\$?(?![A-Za-z])")
+# a lone Latin letter, bare or wrapped in a font command: y, $y$, \mathbf{y}, \boldsymbol{y}
+_LATIN_TOKEN = re.compile(r"(?:\\(?:mathbf|boldsymbol|bm|vec|mathrm)\s*\{\s*([A-Za-z])\s*\})|(?<![A-Za-z\\])([A-Za-z])(?![A-Za-z])")
 
 
 def _dim(text: str) -> Dim | None:
@@ -63,13 +65,6 @@ def dim_target(latex: str) -> str | None:
     return m.group("name") if m else None
 
 
-def shape_key(sym: Sym) -> tuple:
-    """Shapes belong to a name and its concrete superscript (W^1 and W^2 differ);
-    a symbolic superscript (x^{(i)}) is a sample index and shares x's shape."""
-    sup = sym.sup if sym.sup and all(isinstance(s, Num) for s in sym.sup) else ()
-    return (sym.name, sup)
-
-
 @dataclass(frozen=True)
 class Definition:
     target: Sym
@@ -96,7 +91,7 @@ class Scope:
 
     # -- queries -------------------------------------------------------------
     def shape(self, sym: Sym) -> Shape | None:
-        return self.shapes.get(shape_key(sym)) or self.shapes.get((sym.name, ()))
+        return shape_lookup(self.shapes, sym)
 
     def is_matrix(self, sym: Sym) -> bool:
         s = self.shape(sym)
@@ -135,7 +130,7 @@ def definition_target(lhs: Expr) -> tuple[Sym, tuple[Expr, ...]] | None:
     if isinstance(lhs, Sym):
         return lhs, ()
     if isinstance(lhs, Func) and all(isinstance(a, Sym) for a in lhs.args):
-        return Sym(lhs.name), lhs.args
+        return subscripted(lhs.name), lhs.args
     return None
 
 
@@ -155,15 +150,33 @@ def sample_families(exprs) -> set[str]:
     return out
 
 
+_MATH = re.compile(r"\$([^$]+)\$")
+_ARTICLES = {"a", "A", "I"}
+
+
+def _first_letter(math: str) -> str | None:
+    for font, bare in _LATIN_TOKEN.findall(math):
+        return font or bare
+    return None
+
+
 def one_hot_names(prose: str) -> set[str]:
-    """Names the prose calls one-hot: the single Latin letter nearest before or after
-    each "one-hot" (e.g. "y is a one-hot label", "و y برچسب one-hot شده است")."""
+    """Names the prose calls one-hot: the formula nearest to each "one-hot" ("$\\mathbf{y}
+    \\in \\mathbb{R}^K$, a one-hot label", "a one-hot label $y$"), else the nearest lone
+    Latin letter ("و y برچسب one-hot شده است")."""
     out = set()
     for m in _ONE_HOT.finditer(prose):
-        before = prose[max(0, m.start() - 40): m.start()]
-        after = prose[m.end(): m.end() + 40]
-        near = _LATIN_TOKEN.findall(before)[-1:] or _LATIN_TOKEN.findall(after)[:1]
-        out.update(near)
+        # (distance, after-first on ties, formula): "has a one-hot label $y$" names y, not x
+        near = [(m.start() - f.end(), 1, f.group(1)) for f in _MATH.finditer(prose) if 0 <= m.start() - f.end() <= 40]
+        near += [(f.start() - m.end(), 0, f.group(1)) for f in _MATH.finditer(prose) if 0 <= f.start() - m.end() <= 40]
+        letter = _first_letter(min(near)[2]) if near else None
+        if letter is None:
+            before = [a or b for a, b in _LATIN_TOKEN.findall(prose[max(0, m.start() - 40): m.start()])]
+            after = [a or b for a, b in _LATIN_TOKEN.findall(prose[m.end(): m.end() + 40])]
+            candidates = [x for x in before[::-1] + after if x not in _ARTICLES]
+            letter = candidates[0] if candidates else None
+        if letter:
+            out.add(letter)
     return out
 
 

@@ -117,7 +117,8 @@ def to_json_obj(report: Report) -> dict:
         "summary": {k: c[k] for k in ("relations", VERIFIED, REFUTED, UNVERIFIED)},
         "relations": [
             {
-                "line": i.relation.line, "problem": i.relation.problem, "part": i.relation.part,
+                "line": i.relation.line, "segment": i.relation.segment,
+                "problem": i.relation.problem, "part": i.relation.part,
                 "lhs": i.relation.lhs, "rhs": i.relation.rhs, "op": i.relation.op,
                 **i.verdict.to_json(),
             }

@@ -15,7 +15,7 @@ import sympy
 
 from numeric.witness import Comparison, World, compare
 from symbolic.expr import (
-    Add, Deriv, Delta, Expr, Func, Mul, Num, Pow, Sum, Sym, Transpose, walk,
+    Add, Deriv, Delta, Expr, Func, Mul, Num, Pow, Sum, Sym, Transpose, shape_lookup, walk,
 )
 
 VERIFIED, REFUTED, UNVERIFIED = "verified", "refuted", "unverified"
@@ -82,9 +82,11 @@ class ToSympy:
             return self.index(e.name)
         if e.name in self.world.one_hot:
             raise NotScalar("one-hot constraint")
-        shape = self.world.shapes.get((e.name, ())) or self.world.shapes.get((e.name, e.sup))
-        if shape is not None and shape != (Num(1), Num(1)) and not e.sub:
+        shape = shape_lookup(self.world.shapes, e)
+        if shape is not None and shape != (Num(1), Num(1)):
             raise NotScalar("matrix")
+        if e in self.world.fixed:
+            return self(self.world.fixed[e], bound)
         definition = self.world.definitions.get(e.name)
         if definition is not None:
             if e.sup or e.sub:
@@ -182,15 +184,17 @@ def judge_asymptotic(lhs: Func, rhs: Func, world: World) -> Verdict:
 
 
 # ------------------------------------------------------------------ the judgement
-def has_derivative(e: Expr) -> bool:
-    return any(isinstance(n, Deriv) for n in walk(e))
+def has_partial(e: Expr) -> bool:
+    """`\\frac{\\partial L}{\\partial w}` may be written in either layout (a row or a column);
+    `\\nabla_w L` has the shape of w by definition."""
+    return any(isinstance(n, Deriv) and n.kind != "nabla" for n in walk(e))
 
 
 def judge(lhs: Expr, rhs: Expr, world: World, seed: int = 0, trials: int = 6) -> Verdict:
     if is_big_o(lhs) and is_big_o(rhs):
         return judge_asymptotic(lhs, rhs, world)
     proof = symbolic_difference_is_zero(lhs, rhs, world)
-    layout_free = has_derivative(lhs) or has_derivative(rhs)
+    layout_free = has_partial(lhs) or has_partial(rhs)
     witness = compare(lhs, rhs, world, seed=seed, trials=trials, layout_free=layout_free)
     return combine(proof, witness)
 

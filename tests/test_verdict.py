@@ -24,7 +24,7 @@ def frac(p, q=1):
 
 residual = Add((y, neg(Mul((X, w)))))
 MATRIX_WORLD = World(
-    shapes={("X", ()): (n, d), ("y", ()): (n, one), ("w", ()): (d, one)},
+    shapes={("X", (), ()): (n, d), ("y", (), ()): (n, one), ("w", (), ()): (d, one)},
     definitions={"L": ((), Mul((frac(1, 2), Pow(n, Num(-1)), T(residual), residual)))},
     dims=frozenset({"n", "d"}),
 )
@@ -73,11 +73,11 @@ CASES = [
      Add((one, neg(Pow(Sym("beta"), Add((Sym("t"), Num(-1))))))), World(dims=frozenset({"t"})), REFUTED),
     ("softmax Jacobian entry", Deriv(Sym("hat_y", sub=(i,)), Sym("u", sub=(j,))),
      Mul((Sym("hat_y", sub=(i,)), Add((Delta(i, j), neg(Sym("hat_y", sub=(j,))))))),
-     World(shapes={("u", ()): (d, one)}, definitions={"hat_y": ((), Func("softmax", (Sym("u"),)))}, dims=frozenset({"d"})),
+     World(shapes={("u", (), ()): (d, one)}, definitions={"hat_y": ((), Func("softmax", (Sym("u"),)))}, dims=frozenset({"d"})),
      VERIFIED),
     ("planted: wrong index in softmax Jacobian", Deriv(Sym("hat_y", sub=(i,)), Sym("u", sub=(j,))),
      Mul((Sym("hat_y", sub=(i,)), Add((Delta(i, j), neg(Sym("hat_y", sub=(i,))))))),
-     World(shapes={("u", ()): (d, one)}, definitions={"hat_y": ((), Func("softmax", (Sym("u"),)))}, dims=frozenset({"d"})),
+     World(shapes={("u", (), ()): (d, one)}, definitions={"hat_y": ((), Func("softmax", (Sym("u"),)))}, dims=frozenset({"d"})),
      REFUTED),
     ("big-O: dominant terms",
      Func("O", (Add((Mul((n, Pow(d, Num(2)))), Pow(d, Num(3)), Mul((n, d)), Pow(d, Num(2)))),)),

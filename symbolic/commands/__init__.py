@@ -3,4 +3,4 @@ adds its parser and sets `run=<function(args) -> int>`.  Heavy imports stay insi
 run functions so `derivcheck --help` is fast."""
 
 # Adding a subcommand is adding its module name here.
-COMMAND_MODULES = ("check", "compare", "numeric",)
+COMMAND_MODULES = ("check", "compare", "numeric", "prove", "figures",)
