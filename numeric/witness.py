@@ -315,6 +315,8 @@ class Evaluator:
         return self.world.index_ranges.get(e.sup[0].name) == shape[0]
 
     def leaf(self, name, sub, sup):
+        if name == "ones":  # \\mathbf{1}: a vector of ones, sized by its neighbours
+            return 1.0
         if name in self.world.one_hot and sub:
             hot = self.point.hot.setdefault(name, 1 + int(self.point.rng.integers(0, 2)))
             self.point.touched.add((name, sub, sup))
@@ -697,6 +699,25 @@ def _diag(v):
     return np.diag(v.ravel()) if 1 in v.shape else np.diag(np.diag(v)).astype(float)
 
 
+def _hadamard(a, b):
+    if is_scalar(a) or is_scalar(b):
+        return (scalar(a) if is_scalar(a) else a) * (scalar(b) if is_scalar(b) else b)
+    if np.shape(a) != np.shape(b):
+        raise ShapeMismatch(f"elementwise product of shapes {np.shape(a)} and {np.shape(b)}", (np.shape(a), np.shape(b)))
+    return np.asarray(a) * np.asarray(b)
+
+
+def _entry(value, *idx):
+    arr = np.atleast_2d(np.asarray(value, dtype=float))
+    ints = [int(round(scalar(i))) for i in idx]
+    if len(ints) == 1:
+        ints = [ints[0], 1] if arr.shape[1] == 1 else [1, ints[0]]
+    r, c = ints
+    if not (1 <= r <= arr.shape[0] and 1 <= c <= arr.shape[1]):
+        raise ValueError(f"entry ({r}, {c}) of a {arr.shape} value")
+    return float(arr[r - 1, c - 1])
+
+
 # Known functions (name as `symbolic.latex` spells it -> numpy meaning).
 FUNCTIONS = {
     "log": _log,
@@ -710,6 +731,9 @@ FUNCTIONS = {
     "softmax": _softmax,
     "tr": _trace,
     "diag": _diag,
+    "hadamard": _hadamard,
+    "hadamard_div": lambda a, b: _hadamard(a, 1.0 / np.asarray(b, dtype=float)),
+    "entry": _entry,
     "det": lambda a: float(np.linalg.det(a)) if not is_scalar(a) else scalar(a),
     "max": lambda *xs: max(scalar(x) for x in xs),
     "min": lambda *xs: min(scalar(x) for x in xs),
