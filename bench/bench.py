@@ -92,9 +92,41 @@ def _warm(run: Callable[[], object], repeat: int) -> tuple[float, ...]:
     return tuple(times)
 
 
+def per_relation(repeat: int) -> Iterator[Figure]:
+    """Per relation of each sheet (built-in and fixtures): parse and judge times (in the
+    sandbox worker, so they include its round trip), and the whole check warm."""
+    from importlib import resources
+
+    from symbolic.checker import CheckOptions, check_document
+    from symbolic.document import parse_document, read_document
+
+    sheets = [("built-in sheet", lambda: parse_document(
+        resources.files("symbolic").joinpath("data", "answer_sheet_fa.txt").read_text(encoding="utf-8"),
+        "built-in", "md"))]
+    sheets += [(p.name, lambda p=p: read_document(p)) for p in sorted((ROOT / "tests" / "fixtures").glob("*.*"))
+               if p.suffix in (".md", ".tex") and p.with_suffix(".key.json").exists()]
+    for label, load in sheets:
+        report = check_document(load(), CheckOptions())
+        walls = [check_document(load(), CheckOptions()).seconds for _ in range(max(1, repeat // 2))]
+        c = report.counts()
+        yield Figure(f"check {label}, whole document (warm)", tuple(walls),
+                     f"{c['relations']} relations: {c['verified']} verified, {c['refuted']} refuted, "
+                     f"{c['unverified']} unverified")
+        yield Figure(f"  parse one side ({label})", tuple(report.timings["parse_seconds"]),
+                     f"p90 {_ms(_p90(report.timings['parse_seconds'])).strip()}")
+        yield Figure(f"  judge one relation ({label})", tuple(report.timings["judge_seconds"]),
+                     f"p90 {_ms(_p90(report.timings['judge_seconds'])).strip()}")
+
+
+def _p90(values) -> float:
+    values = sorted(values)
+    return values[int(0.9 * (len(values) - 1))] if values else 0.0
+
+
 SECTIONS: tuple[tuple[str, Callable[[int], Iterator[Figure]]], ...] = (
     ("cold wall time, fresh interpreter", cold_commands),
     ("warm, in process", numeric_checks),
+    ("document checker, per relation (min, median over relations)", per_relation),
 )
 
 

@@ -72,54 +72,64 @@ def _gd_update(X, y, w, rate=0.1):
     return w - rate / len(y) * (X.T @ (X @ w - y))
 
 
-def complexity_timing(ns=(2000, 4000, 8000, 16000, 32000), d_fixed=200,
-                      ds=(100, 200, 400, 800, 1600), n_fixed=8000,
-                      solve_ds=(250, 500, 1000, 2000, 4000), repeats=3, seed=0, blas_threads=1) -> dict:
-    """Closed form (X^T X, X^T y, solve) and one gradient-descent update, timed on a
-    grid of n (d fixed) and of d (n fixed); the solve alone on a grid of d."""
-    child = _pinned(complexity_timing, blas_threads, ns=ns, d_fixed=d_fixed, ds=ds, n_fixed=n_fixed,
-                    solve_ds=solve_ds, repeats=repeats, seed=seed)
+TIMING_GRID = {  # series -> (what is timed, (n, d) along the series)
+    # GD is memory-bound: its sizes stay above the 32 MB L3 cache, or the slope measures the cache
+    "closed_vs_n": ("closed", [(n, 200) for n in (2000, 4000, 8000, 16000, 32000)]),
+    "closed_vs_d": ("closed", [(8000, d) for d in (100, 200, 400, 800, 1600)]),
+    "gd_vs_n": ("gd", [(n, 200) for n in (25000, 50000, 100000, 200000)]),
+    "gd_vs_d": ("gd", [(25000, d) for d in (200, 400, 800, 1600)]),
+    "solve_vs_d": ("solve", [(d, d) for d in (250, 500, 1000, 2000, 4000)]),
+}
+# Multiply-adds of what is timed, as numpy runs it: X^T X by a symmetric rank-k update
+# (half of n d^2), the solve by LU (d^3/3), X^T y and the triangular solves.  Over a
+# finite grid these are not pure powers, so the slope to compare with is fitted to them.
+COUNTS = {
+    "closed": lambda n, d: n * d**2 / 2 + d**3 / 3 + n * d + d**2,
+    "gd": lambda n, d: 2 * n * d + n + d,
+    "solve": lambda n, d: d**3 / 3 + d**2,
+}
+
+
+def _timed(what: str, n: int, d: int, repeats: int, rng) -> float:
+    if what == "solve":
+        A, b = rng.standard_normal((d, d)) + d * np.eye(d), np.ones(d)
+        return _best_time(lambda: np.linalg.solve(A, b), repeats)
+    X, y = rng.standard_normal((n, d)), rng.standard_normal(n)
+    if what == "closed":
+        return _best_time(lambda: _closed_form(X, y), repeats)
+    w = np.zeros(d)
+    return _best_time(lambda: _gd_update(X, y, w), repeats)
+
+
+def complexity_timing(grid=None, repeats=3, seed=0, blas_threads=1) -> dict:
+    """Wall time of the closed form (X^T X, X^T y, solve), of one gradient-descent
+    update and of the d x d solve alone along each series of `grid` (default
+    TIMING_GRID), with the log-log slope of each series against its varying size."""
+    grid = grid or TIMING_GRID
+    child = _pinned(complexity_timing, blas_threads, grid=grid, repeats=repeats, seed=seed)
     if child is not None:
         return child
     rng = np.random.default_rng(seed)
-
-    def times(n, d):
-        X, y, w = rng.standard_normal((n, d)), rng.standard_normal(n), np.zeros(d)
-        return (_best_time(lambda: _closed_form(X, y), repeats),
-                _best_time(lambda: _gd_update(X, y, w), repeats))
-
-    vary_n = [times(n, d_fixed) for n in ns]
-    vary_d = [times(n_fixed, d) for d in ds]
-    solve = []
-    for d in solve_ds:
-        A = rng.standard_normal((d, d)) + d * np.eye(d)
-        solve.append(_best_time(lambda: np.linalg.solve(A, np.ones(d)), repeats))
-    closed_n, gd_n = zip(*vary_n)
-    closed_d, gd_d = zip(*vary_d)
-    return {
-        "ns": list(ns), "d_fixed": d_fixed, "ds": list(ds), "n_fixed": n_fixed, "solve_ds": list(solve_ds),
-        "closed_vs_n": list(closed_n), "gd_vs_n": list(gd_n),
-        "closed_vs_d": list(closed_d), "gd_vs_d": list(gd_d), "solve_vs_d": solve,
-        "slopes": {  # expected: 1, 2 (nd^2 dominates while d << n), 1, 1, 3
-            "closed_vs_n": loglog_slope(ns, closed_n), "closed_vs_d": loglog_slope(ds, closed_d),
-            "gd_vs_n": loglog_slope(ns, gd_n), "gd_vs_d": loglog_slope(ds, gd_d),
-            "solve_vs_d": loglog_slope(solve_ds, solve),
-        },
-        "repeats": repeats, "seed": seed, "blas_threads": blas_threads,
-    }
-
-
-EXPECTED_SLOPES = {"closed_vs_n": 1, "closed_vs_d": 2, "gd_vs_n": 1, "gd_vs_d": 1, "solve_vs_d": 3}
+    series = {}
+    for key, (what, sizes) in grid.items():
+        x = [size[0] if key.endswith("_vs_n") else size[1] for size in sizes]
+        seconds = [_timed(what, n, d, repeats, rng) for n, d in sizes]
+        counts = [COUNTS[what](n, d) for n, d in sizes]
+        series[key] = {"what": what, "sizes": [list(s) for s in sizes], "x": x, "seconds": seconds,
+                       "slope": loglog_slope(x, seconds), "count_slope": loglog_slope(x, counts)[0],
+                       "gflops": [2 * c / t / 1e9 for c, t in zip(counts, seconds)]}
+    return {"series": series, "repeats": repeats, "seed": seed, "blas_threads": blas_threads}
 
 
 def summarize_complexity_timing(r: dict) -> str:
     threads = r["blas_threads"] or "as installed"
     lines = [f"timings (best of {r['repeats']}, BLAS threads {threads}, seed {r['seed']}); "
-             "log-log slopes ± SE vs the model:"]
-    for key, (slope, se) in r["slopes"].items():
-        lines.append(f"  {key:12s} slope {slope:5.2f} ± {se:.2f}   (model {EXPECTED_SLOPES[key]})")
-    lines.append(f"  closed form at n={r['ns'][-1]}, d={r['d_fixed']}: {r['closed_vs_n'][-1]:.3g} s; "
-                 f"at n={r['n_fixed']}, d={r['ds'][-1]}: {r['closed_vs_d'][-1]:.3g} s")
+             "log-log slope ± SE of the time, and of the operation count, on the same sizes:"]
+    for key, s in r["series"].items():
+        (n0, d0), (n1, d1) = s["sizes"][0], s["sizes"][-1]
+        lines.append(f"  {key:12s} slope {s['slope'][0]:5.2f} ± {s['slope'][1]:.2f} (count {s['count_slope']:.2f}); "
+                     f"{s['seconds'][0]:.3g} s at (n, d) = ({n0}, {d0}) .. {s['seconds'][-1]:.3g} s at ({n1}, {d1}); "
+                     f"{s['gflops'][0]:.3g} .. {s['gflops'][-1]:.3g} GFLOP/s")
     return "\n".join(lines)
 
 
@@ -488,8 +498,12 @@ EXPERIMENTS: dict[str, tuple[Callable[..., dict], Callable[[dict], str]]] = {
 
 # Reduced sizes (tests, `--quick`): same qualitative results in well under a second each.
 QUICK: dict[str, dict] = {
-    "complexity-timing": {"ns": (500, 1000, 2000, 4000), "d_fixed": 50, "ds": (25, 50, 100, 200),
-                          "n_fixed": 2000, "solve_ds": (100, 200, 400), "repeats": 3},
+    "complexity-timing": {"grid": {
+        "closed_vs_n": ("closed", [(n, 50) for n in (500, 1000, 2000, 4000)]),
+        "closed_vs_d": ("closed", [(2000, d) for d in (25, 50, 100, 200)]),
+        "gd_vs_n": ("gd", [(n, 50) for n in (500, 1000, 2000, 4000)]),
+        "gd_vs_d": ("gd", [(2000, d) for d in (25, 50, 100, 200)]),
+        "solve_vs_d": ("solve", [(d, d) for d in (100, 200, 400)])}},
     "closed-form-at-5000": {"d": 400, "n": 800, "blas_threads": 1},
     "gradient-norms": {"depth": 12, "width": 32, "batch": 16},
     "activation-variance": {"depth": 20, "width": 64, "batch": 64},

@@ -95,21 +95,28 @@ def noise_l2_figure(plt, r):
 
 def complexity_figure(plt, r):
     fig, axes = _axes(plt, "Closed form vs one gradient-descent update: wall time (problem 1c)\n"
-                      "model slopes: closed form 1 in n, 2 in d while n >> d, solve 3; GD update 1 and 1",
+                      "fitted log-log slopes; in brackets the slope of the operation count on the same sizes",
                       "", "seconds (best of repeats, log)", ncols=3, width=4.6)
-    panels = ((r["ns"], f"vary n, d = {r['d_fixed']}", "samples n", (("closed_vs_n", "closed form"), ("gd_vs_n", "one GD update"))),
-              (r["ds"], f"vary d, n = {r['n_fixed']}", "features d", (("closed_vs_d", "closed form"), ("gd_vs_d", "one GD update"))),
-              (r["solve_ds"], "d x d solve alone", "features d", (("solve_vs_d", "solve"),)))
-    for ax, (xs, title, xlabel, series) in zip(axes, panels):
-        for key, label in series:
-            slope, se = r["slopes"][key]
-            line, = ax.loglog(xs, r[key], "o", label=f"{label}: slope {slope:.2f} ± {se:.2f}")
-            a, b = np.polyfit(np.log(xs), np.log(r[key]), 1)
-            ax.loglog(xs, np.exp(b) * np.asarray(xs, float) ** a, "--", color=line.get_color())
-        ax.set_title(title, fontsize=10)
+    series = r["series"]
+    panels = ((("closed_vs_n", "closed form"), ("gd_vs_n", "one GD update")),
+              (("closed_vs_d", "closed form"), ("gd_vs_d", "one GD update")),
+              (("solve_vs_d", "d x d solve alone"),))
+    for ax, panel, xlabel in zip(axes, panels, ("samples n", "features d", "features d")):
+        for key, label in panel:
+            s = series[key]
+            slope, se = s["slope"]
+            fixed = ", ".join(sorted({f"d = {d}" if key.endswith("_vs_n") else f"n = {n}"
+                                      for n, d in s["sizes"]} if s["what"] != "solve" else set()))
+            line, = ax.loglog(s["x"], s["seconds"], "o",
+                              label=f"{label}{' (' + fixed + ')' if fixed else ''}: slope {slope:.2f} ± {se:.2f}"
+                                    f" (count {s['count_slope']:.2f})")
+            a, b = np.polyfit(np.log(s["x"]), np.log(s["seconds"]), 1)
+            ax.loglog(s["x"], np.exp(b) * np.asarray(s["x"], float) ** a, "--", color=line.get_color())
         ax.set_xlabel(f"{xlabel} (log)")
-        _log_ticks(ax, xs)
+        _log_ticks(ax, sorted({x for key, _ in panel for x in series[key]["x"]}))
         ax.legend(fontsize=8, loc="upper left")
+    threads = r["blas_threads"] or "as installed"
+    axes[2].set_title(f"BLAS threads: {threads}", fontsize=9)
     return fig
 
 

@@ -90,6 +90,7 @@ class Runner:
     def __init__(self, options: CheckOptions):
         self.options = options
         self.deadline = time.monotonic() + options.document_timeout_s
+        self.seconds: dict[str, list[float]] = {}
         self.box = None
         if options.sandbox:
             from symbolic.sandbox import Limits, Sandbox
@@ -97,6 +98,13 @@ class Runner:
             self.box = Sandbox(Limits(timeout_s=options.timeout_s, memory_mb=options.memory_mb))
 
     def run(self, fn, *args):
+        start = time.perf_counter()
+        try:
+            return self._run(fn, *args)
+        finally:  # per-job wall time, for the bench's per-relation medians
+            self.seconds.setdefault(fn.__name__, []).append(time.perf_counter() - start)
+
+    def _run(self, fn, *args):
         if time.monotonic() > self.deadline:  # the document's budget is spent: report, do not run
             return False, ("timeout", f"document time budget ({self.options.document_timeout_s:g} s) spent")
         if self.box is None:
@@ -133,7 +141,8 @@ def check_document(doc: Document, options: CheckOptions = CheckOptions()) -> Rep
 
     claims, items = match_claims(items, worlds, parsed)
     return Report(doc.name, tuple(items), tuple(claims), time.perf_counter() - start,
-                  {"parse_seconds": parse_seconds})
+                  {"parse_seconds": runner.seconds.get("parse_job", []),
+                   "judge_seconds": runner.seconds.get("judge_job", [])})
 
 
 def parse_all(rels, options, runner):
@@ -194,6 +203,7 @@ def judge_all(doc, rels, parsed, options, runner) -> tuple[list[Judged], list[Wo
     ranges = index_ranges(parsed)
     dims = sum_bound_names(parsed)
     hoisted = hoist_declarations(rels)
+    restating = restating_problems(hoisted)
     one_hot = one_hot_by_problem(doc)
     items, worlds = [], []
     scope, where, conditional = base, (object(), object()), set()
@@ -201,7 +211,7 @@ def judge_all(doc, rels, parsed, options, runner) -> tuple[list[Judged], list[Wo
         if rel.problem != where[0]:
             # A problem that declares its own symbols starts afresh ("each problem restates
             # its notation"); one that declares nothing builds on the problems before it.
-            if restates(rel.problem, hoisted):
+            if rel.problem in restating:
                 scope = replace(base, one_hot=frozenset())
             scope = declare_all(scope, hoisted.get((rel.problem, None), ()))
             scope = scope.with_one_hot(one_hot.get(rel.problem, ()))
@@ -216,16 +226,19 @@ def judge_all(doc, rels, parsed, options, runner) -> tuple[list[Judged], list[Wo
     return items, worlds
 
 
-def restates(problem, hoisted: dict) -> bool:
-    """Does `problem` declare again a name an earlier problem declared?  Then it restates
-    its notation and starts afresh; otherwise it builds on what came before."""
-    order = list(dict.fromkeys(p for p, _ in hoisted))
-    if problem not in order:
-        return False
-    earlier = {sym.name for (p, _), decls in hoisted.items() if order.index(p) < order.index(problem)
-               for sym, _ in decls}
-    mine = {sym.name for (p, _), decls in hoisted.items() if p == problem for sym, _ in decls}
-    return bool(mine & earlier)
+def restating_problems(hoisted: dict) -> set:
+    """The problems that declare again a name an earlier problem declared: they restate
+    their notation and start afresh; the others build on what came before.  One pass in
+    document order (a sheet may have thousands of problems)."""
+    declared: dict = {}  # problem -> names, in document order
+    for (problem, _), decls in hoisted.items():
+        declared.setdefault(problem, set()).update(sym.name for sym, _ in decls)
+    out, earlier = set(), set()
+    for problem, mine in declared.items():
+        if mine & earlier:
+            out.add(problem)
+        earlier |= mine
+    return out
 
 
 def one_hot_by_problem(doc) -> dict:

@@ -669,10 +669,11 @@ def _recurrence(prev, this, ctx, seq, t, initial) -> list[Obligation]:
 
 
 def _entrywise(prev, this, ctx, index, bases) -> list[Obligation]:
-    """this (a column vector expression) has entry `index` equal to prev (indexed)."""
-    entry = this[index, 0].replace(
-        lambda x: isinstance(x, MatrixElement) and x.parent in bases,
-        lambda x: bases[x.parent][x.i])
+    """this (a column vector expression) has entry `index` equal to prev (indexed);
+    `bases` pairs each MatrixSymbol with the IndexedBase naming its entries."""
+    names = dict(bases)
+    entry = this[index, 0].replace(lambda x: isinstance(x, MatrixElement) and x.parent in names,
+                                   lambda x: names[x.parent][x.i])
     return [Obligation(entry, prev, f"entry {index} of {this}")]
 
 

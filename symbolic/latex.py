@@ -242,6 +242,10 @@ _ACCENTS = {"\\hat": "hat_", "\\widehat": "hat_", "\\bar": "bar_", "\\overline":
 _FONTS = frozenset({"\\mathbf", "\\boldsymbol", "\\bm", "\\pmb", "\\vec", "\\overrightarrow", "\\mathcal",
                     "\\mathscr", "\\mathfrak", "\\mathsf", "\\mathit", "\\mathnormal", "\\mathbb", "\\mathbbm"})
 _TRANSPOSE_TOKENS = frozenset({"T", "\\top", "\\text{T}"})
+_STARS = frozenset({"*", "\\star"})  # `\ast` is normalized to `*`
+# between factors: Hadamard product and division (`\circ` too: composition is refused)
+_ELEMENTWISE_OPS = {"\\odot": "hadamard", "\\circ": "hadamard", "\\oslash": "hadamard_div"}
+_PRODUCT_OPS = frozenset({"\\cdot", "\\times", "*", "/", *_ELEMENTWISE_OPS})
 # spelling -> (IR name, scope without parentheses: "factor" = the next factor,
 # "term" = everything up to the next top-level + or -)
 _FUNCTION_COMMANDS = {
@@ -299,6 +303,11 @@ class _Atom:
     primes: int
     end: int  # index after the atom
     base_token: str
+    star: bool = False  # `w^*`, `w^{\star}`: "optimal", part of the name
+
+    @property
+    def full_name(self) -> str:
+        return self.name + "*" * self.star + "'" * self.primes
 
 
 def _scan_base(toks: list[str], i: int) -> _Atom | None:
@@ -343,6 +352,11 @@ def _scan_atom(toks: list[str], i: int) -> _Atom | None:
             a.sub, j = lt.read_arg(toks, j + 1)
         elif j < len(toks) and toks[j] == "^" and a.sup is None:
             a.sup, j = lt.read_arg(toks, j + 1)
+    if a.sup and a.sup[0] in _STARS:  # `w^*`, `w^{\star\top}`, `w^{*(i)}`: a decoration, then the rest
+        a.star, rest = True, a.sup[1:]
+        while rest and rest[0] == "'":
+            a.primes, rest = a.primes + 1, rest[1:]
+        a.sup = rest or None
     a.end = j
     return a
 
@@ -354,6 +368,28 @@ def summation_indices(latex: str) -> frozenset[str]:
         return _bound_in(lt.tokenize(normalize(latex)))
     except Exception:  # noqa: BLE001 - best effort on text that may not parse
         return frozenset()
+
+
+def _log_applied(toks: list[str]) -> frozenset[str]:
+    """Names applied after a parenthesis-less `\\log`, `\\ln`, `\\exp` (`\\log p(x)`,
+    `-\\log \\hat{q}(z)`): the log of a product is written with parentheses, so these are
+    functions wherever the side follows them by `(` (`p(x) \\log p(x)`)."""
+    found = set()
+    for k, t in enumerate(toks):
+        spelled = _FUNCTION_COMMANDS.get(t) or _TEXT_FUNCTIONS.get((_text_content(t) or "").lower())
+        if spelled is None or spelled[0] not in ("log", "exp"):
+            continue
+        j = k + 1
+        while j < len(toks) and toks[j] in ("^", "_"):  # \log^2 p(x), \log_2 p(x)
+            j = lt.read_arg(toks, j + 1)[1]
+        a = _scan_atom(toks, j) if j < len(toks) else None
+        if a is None or a.sup is not None or a.root not in ("latin", "greek") or toks[a.end:a.end + 1] != ["("]:
+            continue
+        inner = toks[a.end + 1:lt.match(toks, a.end)]
+        if inner and inner[0].isdigit() and len(lt.split_terms(inner)) > 1:
+            continue  # \log a(1-a): the product a(1-a), of which log takes the factor a
+        found.add(a.name.split("_", 1)[1] if a.accented else a.name)
+    return frozenset(found)
 
 
 def _bound_in(toks: list[str]) -> frozenset[str]:
@@ -389,9 +425,10 @@ def _fast(toks: list[str]) -> Expr | None:
 class _Translator:
     """Tokens -> engine text.  Every handler `h_*(toks, i)` returns (text, next index)."""
 
-    def __init__(self, notation: Notation, bound: frozenset[str]):
+    def __init__(self, notation: Notation, bound: frozenset[str], applied: frozenset[str] = frozenset()):
         self.notation = notation
         self.bound = bound | notation.bound_indices
+        self.functions = notation.functions | applied
         self.nodes: dict[str, Expr] = {}
 
     # -- placeholders and sub-expressions ------------------------------------------
@@ -416,11 +453,55 @@ class _Translator:
 
     # -- the walk ------------------------------------------------------------------
     def emit(self, toks: list[str]) -> str:
-        parts, i = [], 0
+        """Engine text for `toks`.  Two things need the operand already translated, so
+        they are done here rather than by a handler: a subscript on a value (`\\sigma(z)_j`,
+        `(Xw)_i` -> entry) and the elementwise operators (`a \\odot b` -> hadamard), which
+        bind like `\\cdot`: looser than juxtaposition, left to right, inside one term."""
+        parts, i, term = [], 0, 0  # parts[term:] is the current term, its sign excluded
         while i < len(toks):
+            t = toks[i]
+            if t in ("+", "-") and (i == 0 or toks[i - 1] not in lt.BEFORE_UNARY):
+                parts.append(t)
+                term, i = len(parts), i + 1
+            elif t in _ELEMENTWISE_OPS:
+                if len(parts) == term:
+                    raise _Reject("unparsed", f"{t} without a left operand")
+                right, i = self.units(toks, i + 1, operand=True)
+                if not right:
+                    raise _Reject("unparsed", f"{t} without a right operand")
+                left, right = self.parse_text(" ".join(parts[term:])), self.parse_text(" ".join(right))
+                self.no_composition(t, left, right)
+                del parts[term:]
+                parts.append(self.node(Func(_ELEMENTWISE_OPS[t], (left, right))))
+            else:
+                more, i = self.units(toks, i)
+                parts.extend(more)
+        return " ".join(parts)
+
+    def units(self, toks: list[str], i: int, operand: bool = False) -> tuple[list[str], int]:
+        """One unit (with `operand`: the right operand of an elementwise operator, units up
+        to the next top-level product operator, binary + or -, or the end), each followed
+        by its value subscripts."""
+        parts, start = [], i
+        while i < len(toks):
+            t = toks[i]
+            if t == "_" and parts and (toks[i - 1] in (")", "]") or toks[i - 1].startswith("\\end{")):
+                index, i = lt.read_arg(toks, i + 1)
+                parts.append(self.node(Func("entry", (self.parse_text(parts.pop()), *self.index_items(index)))))
+                continue
+            if parts and not operand:
+                break
+            if operand and (t in _PRODUCT_OPS or (t in ("+", "-") and i > start
+                                                  and toks[i - 1] not in lt.BEFORE_UNARY)):
+                break
             text, i = self.unit(toks, i)
             parts.append(text)
-        return " ".join(parts)
+        return parts, i
+
+    def no_composition(self, op: str, left: Expr, right: Expr) -> None:
+        if op == "\\circ" and all(isinstance(e, Sym) and not e.sub and e.name in self.functions
+                                   for e in (left, right)):
+            raise _unsupported("function composition f \\circ g")
 
     def unit(self, toks: list[str], i: int) -> tuple[str, int]:
         t = toks[i]
@@ -490,6 +571,8 @@ class _Translator:
             return _TRANSPOSED + "^{-1}"
         if arg == ["'"]:
             raise _unsupported("prime on a non-symbol")
+        if arg[0] in _STARS:
+            raise _unsupported(f"^{arg[0]} on a non-symbol (a star decorates a name: w^*)")
         return "^{" + self.emit(arg) + "}"
 
     # -- symbols ---------------------------------------------------------------------
@@ -516,7 +599,7 @@ class _Translator:
         if a.sup is not None or nxt not in ("(", "["):
             return False
         base = a.name.split("_", 1)[1] if a.accented else a.name
-        if base in self.notation.functions or a.font == "\\mathcal":
+        if base in self.functions or a.font == "\\mathcal":
             return nxt == "(" or a.root == "latin"
         if nxt != "(" or a.root == "digit":
             return False
@@ -526,14 +609,14 @@ class _Translator:
         return len(lt.split_top(inner, {","})) > 1 or len(lt.split_top(inner, {"|"})) > 1
 
     def function_name(self, a: _Atom) -> str:
-        name = a.name + "'" * a.primes
+        name = a.full_name
         return name if a.sub is None else str(Sym(name, tuple(self.index_items(a.sub))))
 
     def symbol(self, a: _Atom, force_index: bool = False) -> str:
         subs = tuple(self.index_items(a.sub)) if a.sub is not None else ()
         index, transpose, inverse, power = self.classify_sup(a, force_index)
         sups = tuple(self.index_items(index)) if index is not None else ()
-        text = self.node(Sym(a.name + "'" * a.primes, subs, sups))
+        text = self.node(Sym(a.full_name, subs, sups))
         if transpose:
             text += _TRANSPOSED
         if inverse:
@@ -688,7 +771,9 @@ class _Translator:
             a = _scan_atom(toks, j)
             if a is None:
                 raise _Reject("unparsed", f"no argument for the function before {t}")
-            return lt.match(toks, a.end) + 1 if self.is_function(a, toks) else a.end  # \log \sigma(z)
+            if not self.is_function(a, toks):
+                return a.end
+            k = lt.match(toks, a.end) + 1  # \log \sigma(z), \log \sigma(z)^2, \log \sigma(z)_j
         while k < len(toks) and toks[k] in ("^", "_"):
             _, k = lt.read_arg(toks, k + 1)
         return k
@@ -748,17 +833,24 @@ class _Translator:
         return self.node(e)
 
     def h_nabla(self, toks, i):
-        j, wrt = i + 1, None
-        if j < len(toks) and toks[j] == "_":
-            wrt, j = lt.read_arg(toks, j + 1)
-        if j < len(toks) and toks[j] == "^":
-            raise _unsupported("\\nabla^2")
+        """`\\nabla_w f`; `\\nabla^2_w f`, `\\nabla_w^2 f` (Hessian: order 2); bare `\\nabla f`."""
+        j, wrt, order = i + 1, None, None
+        for _ in range(2):
+            if j < len(toks) and toks[j] == "_" and wrt is None:
+                wrt, j = lt.read_arg(toks, j + 1)
+            elif j < len(toks) and toks[j] == "^" and order is None:
+                order, j = lt.read_arg(toks, j + 1)
+        if order is not None and not (order and all(c.isdigit() for c in order) and int("".join(order)) >= 1):
+            raise _unsupported(f"\\nabla^{{{' '.join(order)}}} (an order that is not a positive integer)")
+        if order is not None and wrt is None:
+            raise _unsupported("\\nabla^2 without a variable (Hessian or Laplacian?): write \\nabla^2_w")
         end = self.scope_end(toks, j)
         if end == j:
             raise _Reject("unparsed", "\\nabla without an operand")
         if wrt is None:
             return self.node(Func("grad", (self.sub_expr(toks[j:end]),))), end
-        return self.derivative(toks[j:end], [(self.variable(wrt), 1)], "nabla"), end
+        n = int("".join(order)) if order else 1
+        return self.derivative(toks[j:end], [(self.variable(wrt), n)], "nabla"), end
 
     def h_partial(self, toks, i):
         if i + 1 >= len(toks) or toks[i + 1] != "_":
@@ -929,7 +1021,7 @@ def _sp_sets(tr: _Translator, a: _Atom, toks, nxt):
 
 def _sp_exp(tr: _Translator, a: _Atom, toks, nxt):
     """`e^{x}` -> exp(x), unless the superscript is an index (`e^{(i)}`)."""
-    if a.base_token != "e" or a.font or a.accented or a.sup is None or a.sub is not None or a.primes:
+    if a.base_token != "e" or a.font or a.accented or a.sup is None or a.sub is not None or a.primes or a.star:
         return None
     if tr.classify_sup(a, False)[0] is not None:
         return None
@@ -938,7 +1030,7 @@ def _sp_exp(tr: _Translator, a: _Atom, toks, nxt):
 
 def _sp_expectation(tr: _Translator, a: _Atom, toks, nxt):
     """`\\mathbb{E}…`, or `E[…]` / `E_x[…]`."""
-    if a.name != "E" or a.sup is not None or a.primes or a.accented:
+    if a.name != "E" or a.sup is not None or a.primes or a.star or a.accented:
         return None
     if a.font == "\\mathbb" or (nxt == "[" and a.font != "\\mathcal"):
         return tr.expectation(toks, a.end, a.sub)
@@ -947,7 +1039,7 @@ def _sp_expectation(tr: _Translator, a: _Atom, toks, nxt):
 
 def _sp_delta(tr: _Translator, a: _Atom, toks, nxt):
     """`\\delta_{ij}`, `\\delta_{i,j}` -> Delta (other subscripts: the symbol delta)."""
-    if a.name != "delta" or a.sub is None or a.sup is not None or a.primes:
+    if a.name != "delta" or a.sub is None or a.sup is not None or a.primes or a.star:
         return None
     items = tr.index_items(a.sub)
     return (tr.node(Delta(items[0], items[1])), a.end) if len(items) == 2 else None
@@ -1029,7 +1121,7 @@ def _translate(latex: str, notation: Notation) -> tuple[str, _Translator]:
         raise _unsupported(f"{reserved[0]} is reserved")
     lt.check_balanced(toks)
     toks = lt.expand_ellipses(toks)
-    tr = _Translator(notation, _bound_in(toks))
+    tr = _Translator(notation, _bound_in(toks), _log_applied(toks))
     return tr.emit(toks), tr
 
 

@@ -64,7 +64,7 @@ def _prose_pieces(text: str) -> list[tuple[str, str]]:
 
 def _ascii_or_placeholder(ch: str) -> str:
     plain = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode()
-    return r"\text{" + (plain if plain and TEXT_SAFE.fullmatch(plain) else "?") + "}"
+    return r"\text{" + (plain if plain and all(TEXT_SAFE.fullmatch(c) for c in plain) else "?") + "}"
 
 
 def _merge(pieces):

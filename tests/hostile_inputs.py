@@ -118,6 +118,12 @@ def many_formulas(_: Path, count: int = 3000) -> bytes:
     return _utf8("\n".join(lines) + "\n")
 
 
+def many_problems(_: Path, count: int = 3000) -> bytes:
+    """3000 problems, each declaring a symbol of its own and stating one relation."""
+    return _utf8("\n".join(f"Problem {k}\n\n$x_{{{k}}} \\in \\mathbb{{R}}^{{n}}$ and $a + {k} = {k} + a$\n"
+                           for k in range(1, count + 1)))
+
+
 def dollar_storm(_: Path) -> bytes:
     """Pathological delimiter runs: 20001 `$`, 5000 `\\(`, empty segments."""
     return _utf8("Problem 1\n\n" + "$" * 20001 + "\n\n" + "\\(" * 5000 + "\n\n"
@@ -264,11 +270,16 @@ def huge_sum(_: Path) -> bytes:
                  "$\\sum_{i=1}^{10^{12}} \\sum_{j=1}^{10^{12}} i j = 7$\n")
 
 
-def matrix_inverse(_: Path, size: int = 60) -> bytes:
+def _bmatrix(size: int) -> str:
     rows = [" & ".join(f"a_{{{i},{j}}}" for j in range(1, size + 1)) for i in range(1, size + 1)]
-    body = " \\\\\n".join(rows)
-    return _utf8(f"Problem 1\n\n$$\\begin{{bmatrix}}\n{body}\n\\end{{bmatrix}}^{{-1}} = "
-                 f"\\begin{{bmatrix}}\n{body}\n\\end{{bmatrix}}$$\n")
+    return "\\begin{bmatrix}\n" + " \\\\\n".join(rows) + "\n\\end{bmatrix}"
+
+
+def matrix_inverse(_: Path, size: int = 60) -> bytes:
+    """A 60x60 symbolic inverse (3600 symbols, past the parser's size guard) and an 8x8
+    one (parsed and judged: refuted at a random point)."""
+    return _utf8(f"Problem 1\n\n$${_bmatrix(size)}^{{-1}} = {_bmatrix(size)}$$\n\n"
+                 f"$${_bmatrix(8)}^{{-1}} = {_bmatrix(8)}$$\n")
 
 
 def huge_exponent(_: Path) -> bytes:
@@ -297,6 +308,7 @@ CASES: dict[str, Case] = {c.name: c for c in [
     Case("long-declarations", "long_decl.md", long_declarations,
          note="20 declarations of 1900-character targets"),
     Case("many-formulas", "many.md", many_formulas, note="3000 small formulas"),
+    Case("many-problems", "problems.md", many_problems, note="3000 problems with declarations"),
     Case("dollar-storm", "dollars.md", dollar_storm, note="20001 $, 5000 \\("),
     Case("long-prose", "prose.md", long_prose, note="200 kB of prose, no math"),
     # broken structure

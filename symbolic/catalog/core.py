@@ -359,7 +359,7 @@ def softmax_ce_grad() -> Derivation:
             Step(yhat_i[j] * Sum(y_i[i], (i, 1, d)) - y_i[j], r"$\sum_i y_i \delta_{ij} = y_j$"),
             Step(yhat_i[j] - y_i[j], r"one-hot: $\sum_i y_i = 1$"),
             Step(g_vec, "entry $j$ is the row above", lhs=r"\frac{\partial \mathcal{L}}{\partial u}",
-                 by="entrywise", given=(j, {yhat_vec: yhat_i, y_vec: y_i})),
+                 by="entrywise", given=(j, ((yhat_vec, yhat_i), (y_vec, y_i)))),
             Step(h * g_vec.T, r"$u = W'^T h$, $d\mathcal{L} = (\hat{y} - y)^T du$; shape $H \times d$",
                  lhs=r"\frac{\partial \mathcal{L}}{\partial W'}", by="chain", given=(W2.T * h, W2)),
             Step(x * g_vec.T * W2.T, r"$u = W'^T W^T x$, $d\mathcal{L} = (\hat{y} - y)^T du$; shape $d \times H$",

@@ -1,16 +1,20 @@
 """Catalog entries for the rest of the built-in answer sheet: problems 1c, 2a-2c, 3a, 3c, 4a.
 
-Rows that are not plain algebra carry a `check(prev, this) -> bool`.  Those checks are
-the rules table below, one small function each; every one of them reduces its claim to
-SymPy facts (equality after evaluation, nonnegativity of an expression under sign
-assumptions, nonnegative polynomial coefficients).  Nonsmooth problems are done by case
-analysis, never by `solve` (see issue 2: `solve` on the L1 problem drops the zero root).
+Equalities are proven by the prover's own rules (`by="apply"`: this row is f(previous
+row), e.g. a cost model applied to the shapes, a substitution, an SGD step).  Rows that
+are not equalities -- bounds, orders of growth, minimisers -- carry a
+`check(prev, this)`; the checks below reduce each claim to SymPy facts (nonnegativity
+under sign assumptions, nonnegative polynomial coefficients) and raise `Refuted` with a
+point where the claim fails, or `Undecided`, instead of returning False.  Nonsmooth
+problems are done by case analysis, never by `solve` (issue 2: `solve` on the L1
+problem drops the zero minimiser).
 
 A row with `by="given"` starts a new line of the derivation (a second result of the
 same problem); side facts it relies on are `witnesses` of the derivation.
 """
 from __future__ import annotations
 
+import itertools
 import random
 from dataclasses import replace
 from functools import partial
@@ -138,13 +142,18 @@ def _nonneg_coefficients(p) -> bool:
 
 
 def _refute_order(a, b, c, gap, domain):
-    point = _negative_point(gap)
-    if point is None:
+    """Evidence against a <= c*b: the offsets (0, 1, 10 or 1000 each) where a/b is
+    largest, and a/b again at ten times those offsets."""
+    offsets = sorted(gap.free_symbols, key=str)
+    ratio = sp.lambdify(offsets, (a / b).xreplace(domain))
+    grid = itertools.product((0, 1, 10, 1000), repeat=len(offsets))
+    worst = max(grid, key=lambda p: ratio(*p))
+    if ratio(*worst) <= c:
         raise Undecided(f"could not show {a} <= {c}*({b}): a coefficient is negative")
+    point = dict(zip(offsets, worst))
     sizes = ", ".join(f"{k}={v.xreplace(point)}" for k, v in domain.items() if k in (a - b).free_symbols)
-    raise Refuted(f"{a} <= {c}*({b}) is false at {sizes}: "
-                  f"{a.xreplace(domain).xreplace(point)} > {c * b.xreplace(domain).xreplace(point)}, "
-                  "and the ratio grows without bound along that direction")
+    raise Refuted(f"{a} <= {c}*({b}) is false at {sizes}: the ratio is {ratio(*worst):.4g} > {c} there "
+                  f"and {ratio(*(10 * x for x in worst)):.4g} at ten times the offsets")
 
 
 def by_sign(x: sp.Symbol) -> Check:
@@ -206,12 +215,6 @@ def _partial_at(d: sp.Derivative, point: dict):
     (p, k), = d.variable_count
     line = d.expr.xreplace({q: v for q, v in point.items() if q != p})
     return sp.diff(line, p, k).xreplace({p: point[p]}) if p in point else sp.diff(line, p, k)
-
-
-def named(name: str, f: Callable) -> Callable:
-    """`f` with a readable name for the "apply" rule's messages."""
-    f.__name__ = f.__qualname__ = name
-    return f
 
 
 def witness(name: str, *facts: tuple) -> Witness:
