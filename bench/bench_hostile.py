@@ -48,7 +48,7 @@ def measure_one(path: str, timeout: float) -> dict:
     reasons = collections.Counter()
     if code in (0, 1):
         for r in json.loads(out.getvalue())["relations"]:
-            reasons[r["verdict"] if r["verdict"] != "unverified" else r["reason"]] += 1
+            reasons[r["verdict"] if r["verdict"] != "unverified" else r["reason"].split(":", 1)[0]] += 1
     return {"exit": code, "seconds": seconds, "error": err.getvalue().strip(),
             "main_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "worker_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,

@@ -15,8 +15,8 @@ from numeric import experiments as ex
 MISSING = "matplotlib is not installed: pip install 'derivcheck[plots]'"
 
 
-def _axes(plt, title: str, xlabel: str, ylabel: str, ncols: int = 1, width: float = 6.4):
-    fig, axes = plt.subplots(1, ncols, figsize=(width * ncols if ncols > 1 else width, 4.4), squeeze=False)
+def _axes(plt, title: str, xlabel: str, ylabel: str, ncols: int = 1, width: float = 6.4, height: float = 4.4):
+    fig, axes = plt.subplots(1, ncols, figsize=(width * ncols, height), squeeze=False)
     for ax in axes[0]:
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
@@ -26,12 +26,17 @@ def _axes(plt, title: str, xlabel: str, ylabel: str, ncols: int = 1, width: floa
 
 
 def _log_ticks(ax, values, axis="x"):
-    """Ticks at the measured sizes, plainly labelled (no 3x10^1-style minor labels)."""
+    """Ticks at the measured sizes (thinned to a factor 1.8 apart), plainly labelled
+    (1k for 1000), and no 3x10^1-style minor labels."""
     from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator
 
+    kept = []
+    for v in sorted(values):
+        if not kept or v >= 1.8 * kept[-1]:
+            kept.append(v)
     which = ax.xaxis if axis == "x" else ax.yaxis
-    which.set_major_locator(FixedLocator(values))
-    which.set_major_formatter(lambda v, _pos: f"{v:g}")
+    which.set_major_locator(FixedLocator(kept))
+    which.set_major_formatter(lambda v, _pos: f"{v / 1000:g}k" if v >= 10_000 else f"{v:g}")
     which.set_minor_locator(NullLocator())
     which.set_minor_formatter(NullFormatter())
 
@@ -96,7 +101,7 @@ def noise_l2_figure(plt, r):
 def complexity_figure(plt, r):
     fig, axes = _axes(plt, "Closed form vs one gradient-descent update: wall time (problem 1c)\n"
                       "fitted log-log slopes; in brackets the slope of the operation count on the same sizes",
-                      "", "seconds (best of repeats, log)", ncols=3, width=4.6)
+                      "", "seconds (best of repeats, log)", ncols=3, width=4.6, height=5.0)
     series = r["series"]
     panels = ((("closed_vs_n", "closed form"), ("gd_vs_n", "one GD update")),
               (("closed_vs_d", "closed form"), ("gd_vs_d", "one GD update")),
@@ -114,7 +119,7 @@ def complexity_figure(plt, r):
             ax.loglog(s["x"], np.exp(b) * np.asarray(s["x"], float) ** a, "--", color=line.get_color())
         ax.set_xlabel(f"{xlabel} (log)")
         _log_ticks(ax, sorted({x for key, _ in panel for x in series[key]["x"]}))
-        ax.legend(fontsize=8, loc="upper left")
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16))  # below: never over the data
     threads = r["blas_threads"] or "as installed"
     axes[2].set_title(f"BLAS threads: {threads}", fontsize=9)
     return fig
@@ -174,6 +179,7 @@ def batchnorm_figure(plt, r):
     ax.loglog(r["batch_sizes"], r["std_batch_mean"], "o", label=f"simulated, {r['batches']} batches")
     ax.loglog(r["batch_sizes"], r["formula"], "-", label=r"$\sigma/\sqrt{B}$" + f", sigma = {r['sigma']:g}")
     _log_ticks(ax, r["batch_sizes"])
+    _log_ticks(ax, r["formula"], axis="y")
     ax.legend()
     return fig
 

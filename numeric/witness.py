@@ -83,6 +83,7 @@ class Frame:
     indices: tuple = ()  # ((name, int), ...) bound summation / free indices
     sample: int | None = None  # sample index in force inside a per-sample definition
     cut: tuple = ()  # objects (Sym) held as variables (∂/∂ŷ holds ŷ at its value)
+    ranges: tuple = ()  # ((name, upper bound Expr), ...) of the indices bound here
 
     def index(self, name):
         for n, v in reversed(self.indices):
@@ -90,8 +91,14 @@ class Frame:
                 return v
         return None
 
-    def bind(self, name, value) -> "Frame":
-        return Frame(self.indices + ((name, value),), self.sample, self.cut)
+    def upper(self, name):
+        for n, u in reversed(self.ranges):
+            if n == name:
+                return u
+        return None
+
+    def bind(self, name, value, upper=None) -> "Frame":
+        return Frame(self.indices + ((name, value),), self.sample, self.cut, self.ranges + ((name, upper),))
 
 
 @dataclass(frozen=True)
@@ -202,7 +209,7 @@ class Evaluator:
         per_sample = Sym(obj.name, obj.sub, ())
         if obj not in self.world.fixed and len(obj.sup) == 1 and per_sample in self.world.fixed:
             # δ_1^{(i)}: the document's δ_1, evaluated on sample i
-            inner = Frame(frame.indices, self.index_value(obj.sup[0], frame), frame.cut)
+            inner = Frame(frame.indices, self.index_value(obj.sup[0], frame), frame.cut, frame.ranges)
             return self.object_value(per_sample, inner)
         if obj in self.world.fixed:
             try:
@@ -268,7 +275,7 @@ class Evaluator:
         if not sup:
             value = self.ev(body, frame)
         else:
-            value = self.ev(body, Frame(frame.indices, sup[0], frame.cut))
+            value = self.ev(body, Frame(frame.indices, sup[0], frame.cut, frame.ranges))
             if not is_scalar(value):  # ŷ = Xw, then ŷ^{(i)} is its i-th entry
                 value = self.component(value, sup, e)
         if e.sub:
@@ -292,7 +299,7 @@ class Evaluator:
         if not sup and frame.sample is not None and e.name in self.world.families:
             sup = (frame.sample,)
         shape = self.shape_of(e)
-        if not e.sub and self.stacked(e, shape):  # y ∈ ℝ^n stacks the samples: y^{(i)} is its i-th entry
+        if not e.sub and self.stacked(e, shape, frame):  # y ∈ ℝ^n stacks the samples: y^{(i)} is its i-th entry
             return self.leaf(e.name, sup, ())
         inferred = self.point.inferred.get((e.name, e.sub, e.sup))
         if shape is None and inferred is not None:
@@ -307,12 +314,14 @@ class Evaluator:
                 out[r, c] = self.leaf(e.name, element(sub, r, c, cols), sup)
         return out
 
-    def stacked(self, e: Sym, shape) -> bool:
+    def stacked(self, e: Sym, shape, frame: Frame) -> bool:
+        """y ∈ ℝ^n with y^i, i running to n: the samples are stacked in y."""
         if shape is None or e.sub or len(e.sup) != 1 or not isinstance(e.sup[0], Sym):
             return False
-        if shape[1] != Num(1) or (e.name, e.sup) in self.world.shapes:
+        if shape[1] != Num(1):
             return False
-        return self.world.index_ranges.get(e.sup[0].name) == shape[0]
+        upper = frame.upper(e.sup[0].name) or self.world.index_ranges.get(e.sup[0].name)
+        return upper == shape[0]
 
     def leaf(self, name, sub, sup):
         if name == "ones":  # \\mathbf{1}: a vector of ones, sized by its neighbours
@@ -356,6 +365,7 @@ class Evaluator:
     def ev_Mul(self, e: Mul, frame):
         out = None
         for k, f in enumerate(e.factors):
+            doubt = self.point.doubt
             v = self.ev(f, frame)
             if isinstance(f, Transpose) and is_scalar(v) and k + 1 < len(e.factors):
                 key = self.undeclared_key(f)
@@ -363,6 +373,7 @@ class Evaluator:
                 if key and key not in self.point.inferred and np.ndim(nxt) == 2 and np.shape(nxt)[1] == 1 \
                         and np.shape(nxt)[0] > 1:
                     self.point.inferred[key] = np.shape(nxt)  # `y^T \\log \\hat{y}`: y is a vector like ŷ
+                    self.point.doubt = doubt  # the guess is resolved
                     v = self.ev(f, frame)
             try:
                 out = v if out is None else mul(out, v, e)
@@ -428,7 +439,7 @@ class Evaluator:
             raise Unsupported("too-large", f"sum over {hi - lo + 1} terms")
         acc = None
         for k in range(lo, hi + 1):
-            v = self.ev(e.body, frame.bind(e.index, k))
+            v = self.ev(e.body, frame.bind(e.index, k, upper))
             acc = v if acc is None else (add(acc, v, e) if add_fold else mul(acc, v, e))
         return 0.0 if acc is None and add_fold else (1.0 if acc is None else acc)
 
@@ -481,9 +492,9 @@ class Evaluator:
             body, r, rlo, rhi, c, clo, chi = e.args
             rows = self.index_span(rlo, rhi, frame)
             cols = self.index_span(clo, chi, frame)
-            return block([[self.ev(body, frame.bind(r.name, i).bind(c.name, j)) for j in cols] for i in rows])
+            return block([[self.ev(body, frame.bind(r.name, i, rhi).bind(c.name, j, chi)) for j in cols] for i in rows])
         body, k, lo, hi = e.args
-        values = [self.ev(body, frame.bind(k.name, i)) for i in self.index_span(lo, hi, frame)]
+        values = [self.ev(body, frame.bind(k.name, i, hi)) for i in self.index_span(lo, hi, frame)]
         return block([[v] for v in values]) if e.name == "colvec" else block([values])
 
     def index_span(self, lo, hi, frame) -> range:
@@ -505,7 +516,8 @@ class Evaluator:
     def ev_Deriv(self, e: Deriv, frame):
         variables, held = self.variables(e.wrt, frame)
         if held is not None:
-            frame = Frame(frame.indices, frame.sample, frame.cut + (held,) + ((Sym(held.name),) if not held.sub else ()))
+            frame = Frame(frame.indices, frame.sample, frame.cut + (held,) + ((Sym(held.name),) if not held.sub else ()),
+                          frame.ranges)
         outer, self.point.touched = self.point.touched, set()
         base = self.ev(e.body, frame)
         inner, self.point.touched = self.point.touched, outer
@@ -927,6 +939,8 @@ def evaluate_sides(ev: Evaluator, lhs: Expr, rhs: Expr, frame: Frame):
         for r in results:
             if isinstance(r, Unsupported):
                 raise r
+        if any(isinstance(r, Eye) for r in results):
+            raise Unsupported("unknown-shape", "a side is an identity matrix of unknown size")
         if ev.point.inferred == known:
             return results[0], results[1]
     return results[0], results[1]

@@ -104,9 +104,15 @@ class Runner:
         finally:  # per-job wall time, for the bench's per-relation medians
             self.seconds.setdefault(fn.__name__, []).append(time.perf_counter() - start)
 
+    def spent(self) -> tuple[str, str] | None:
+        """(reason, message) once the document's time budget is spent, else None."""
+        if time.monotonic() > self.deadline:
+            return "timeout", f"document time budget ({self.options.document_timeout_s:g} s) spent"
+        return None
+
     def _run(self, fn, *args):
-        if time.monotonic() > self.deadline:  # the document's budget is spent: report, do not run
-            return False, ("timeout", f"document time budget ({self.options.document_timeout_s:g} s) spent")
+        if self.spent():  # the document's budget is spent: report, do not run
+            return False, self.spent()
         if self.box is None:
             try:
                 return True, fn(*args)
@@ -208,6 +214,10 @@ def judge_all(doc, rels, parsed, options, runner) -> tuple[list[Judged], list[Wo
     items, worlds = [], []
     scope, where, conditional = base, (object(), object()), set()
     for rel in rels:
+        if runner.spent():  # in-process work counts too: the rest is reported, not judged
+            items.append(Judged(rel, unverified(*runner.spent())))
+            worlds.append(worlds[-1] if worlds else world_of(base, ranges, dims))
+            continue
         if rel.problem != where[0]:
             # A problem that declares its own symbols starts afresh ("each problem restates
             # its notation"); one that declares nothing builds on the problems before it.

@@ -35,7 +35,10 @@ Conventions (see also `symbolic.expr`):
 - Names: `\\hat{y}` -> ``hat_y``, `\\bar`/`\\overline` -> ``bar_x``, `\\tilde` ->
   ``tilde_x``; fonts vanish (`\\mathbf{x}`, `\\boldsymbol{x}`, `\\vec{x}` -> ``x``,
   `\\mathcal{L}` -> ``L``); Greek by name (`\\varepsilon` -> ``epsilon``); primes stay
-  (`W'` -> ``W'``).
+  (`W'` -> ``W'``); a star superscript is a decoration ("optimal"), not a power:
+  `w^*`, `w^{*}`, `w^\\star`, `\\mathbf{w}^{\\ast}` -> ``w*`` (what follows the star in
+  the same superscript is read as usual: `w^{*\\top}` -> Transpose(w*)).  `a * b` is a
+  product; `^*` on a group and `^\\dagger` are refused.
 - Subscripts are indices: `w_j` -> (j,); `w_{ij}`, `w_{n1}` -> (i, j), (n, 1) (two
   characters, at least one a letter); `w_{i,j}` -> (i, j); `x_{12}` -> (12,);
   `m_{t-1}` -> (t - 1,).
@@ -50,15 +53,31 @@ Conventions (see also `symbolic.expr`):
   ``sqrt``, ``abs`` (`|x|`), ``sigma`` (`\\sigma(z)`, `\\text{Sigmoid}`), ``softmax``,
   ``relu``, ``tanh``, ``tr``, ``det``, ``max``, ``min``, ``sign``, ``diag``,
   ``factorial``; `\\text{tr} A B` and `\\det A B` without parentheses take everything
-  up to the next top-level + or -, `\\log x` takes one factor.  A name in
+  up to the next top-level + or -, `\\log x` takes one factor: a symbol with its scripts
+  (`\\log x^2` = log(x²), `\\log \\hat{y}_i`, `\\log x^{(i)}`), or an application with
+  its scripts (`\\log \\sigma(z)`, `\\log \\text{Softmax}(u)`, `\\log \\sigma(z)^2` =
+  log(σ(z)²)).  After a parenthesis-less `\\log`, `\\ln`, `\\exp`, any letter directly
+  followed by `(` is applied, in the whole side (`-\\sum_x p(x) \\log p(x)`), unless the
+  parentheses hold a sum starting with a number (`\\log a(1-a)` = log(a)·(1-a)).  A name in
   `Notation.functions` (or any `\\mathcal` letter) directly followed by `(` is a
   document function (`L(w)`, `O(nd^2)`, `N(0, \\sigma^2)`; a `|` inside separates
   arguments like a comma); any other letter followed by `(` is a product (`a(1-a)`).
   `\\text{Name}(…)` keeps its spelling unless the table knows the name.
+- A subscript on a value (after `)`, `]` or a matrix) is an entry: `\\text{softmax}(z)_i`,
+  `\\sigma(z)_j`, `(Xw)_i` -> ``Func("entry", (value, i))``; `(XW)_{ij}` ->
+  ``Func("entry", (value, i, j))``.
+- Elementwise operators between factors: `a \\odot b`, `a \\circ b` ->
+  ``Func("hadamard", (a, b))``; `a \\oslash b` -> ``Func("hadamard_div", (a, b))``.  They
+  bind like `\\cdot`: looser than juxtaposition, left to right, inside one term
+  (`W^T \\delta \\odot \\sigma'(z)` = hadamard(Wᵀδ, σ'(z)); `a \\odot b \\odot c` =
+  hadamard(hadamard(a, b), c); `a \\odot b \\cdot c` = hadamard(a, b)·c).  `f \\circ g`
+  between two function names is composition and is refused.
 - Derivatives are built, never evaluated: `\\frac{\\partial f}{\\partial w}`,
   `\\frac{d f}{d w}`, `\\frac{\\partial^2 f}{\\partial w^2}` (order 2),
   `\\frac{\\partial^2 f}{\\partial u \\partial v}` (nested) -> `Deriv(kind="partial")`;
-  `\\nabla_w f` -> `Deriv(kind="nabla")`; bare `\\nabla f` -> ``Func("grad", (f,))``.
+  `\\nabla_w f` -> `Deriv(kind="nabla")`; `\\nabla^2_w f`, `\\nabla_w^2 f` (Hessian) ->
+  `Deriv(order=2, kind="nabla")`; bare `\\nabla f` -> ``Func("grad", (f,))``; bare
+  `\\nabla^2 f` (Hessian or Laplacian?) is refused.
   Operator forms (`\\frac{\\partial}{\\partial w} …`, `\\nabla_w …`, `\\partial_w …`)
   apply to everything up to the next top-level + or - (a leading sign included).
 - `\\sum_{i=1}^n`, `\\sum_i` (bounds None), bare `\\sum` (index inferred when the body
@@ -573,6 +592,8 @@ class _Translator:
             raise _unsupported("prime on a non-symbol")
         if arg[0] in _STARS:
             raise _unsupported(f"^{arg[0]} on a non-symbol (a star decorates a name: w^*)")
+        if "\\dagger" in arg:
+            raise _unsupported("^\\dagger (pseudo-inverse or adjoint)")
         return "^{" + self.emit(arg) + "}"
 
     # -- symbols ---------------------------------------------------------------------

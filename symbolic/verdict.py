@@ -32,7 +32,8 @@ class Verdict:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "verdict": self.status, "method": self.method, "reason": self.reason or self.message,
+            "verdict": self.status, "method": self.method,
+            "reason": f"{self.reason}: {self.message}" if self.reason and self.message else self.reason or self.message,
             "counterexample": self.counterexample, "expected": self.expected,
         }
 

@@ -124,6 +124,14 @@ def many_problems(_: Path, count: int = 3000) -> bytes:
                            for k in range(1, count + 1)))
 
 
+def many_declarations(_: Path, count: int = 2000) -> bytes:
+    """One problem that declares, defines and states 2000 times (the context grows with
+    every line)."""
+    return _utf8("Problem 1\n\n" + "\n".join(
+        f"$x_{{{k}}} \\in \\mathbb{{R}}^{{n}}$ and $L_{{{k}}} = a + {k}$ and $a + {k} = {k} + a$"
+        for k in range(1, count + 1)) + "\n")
+
+
 def dollar_storm(_: Path) -> bytes:
     """Pathological delimiter runs: 20001 `$`, 5000 `\\(`, empty segments."""
     return _utf8("Problem 1\n\n" + "$" * 20001 + "\n\n" + "\\(" * 5000 + "\n\n"
@@ -309,6 +317,8 @@ CASES: dict[str, Case] = {c.name: c for c in [
          note="20 declarations of 1900-character targets"),
     Case("many-formulas", "many.md", many_formulas, note="3000 small formulas"),
     Case("many-problems", "problems.md", many_problems, note="3000 problems with declarations"),
+    Case("many-declarations", "declarations.md", many_declarations,
+         note="one problem, 2000 declarations and definitions"),
     Case("dollar-storm", "dollars.md", dollar_storm, note="20001 $, 5000 \\("),
     Case("long-prose", "prose.md", long_prose, note="200 kB of prose, no math"),
     # broken structure

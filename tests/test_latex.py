@@ -124,6 +124,9 @@ def test_transposes(latex, expected):
     (r"W^{\prime}", S("W'")),
     (r"\hat{y}'", S("hat_y'")),
     (r"f'(x)", F("f'", x)),
+    (r"\sigma'(z)", F("sigma'", z)),  # fixture linreg_en.md
+    (r"\sigma''(z)", F("sigma''", z)),
+    (r"\sigma'(\mathbf{z}_1)", F("sigma'", S("z", sub=[1]))),  # fixture mlp_backprop.tex
 ])
 def test_primes(latex, expected):
     check(latex, expected)
@@ -255,6 +258,130 @@ def test_document_function_letters():
     assert ok(r"f(x + 1)") == F("f", A(x, N(1)))
 
 
+# -- the argument of a parenthesis-less \log, \ln, \exp: one factor, applications included ---
+SIG_Z = F("sigma", z)
+LOG_FACTOR = [
+    (r"-y \log \sigma(z) - (1 - y) \log ( 1 - \sigma(z) )",
+     A(neg(y, F("log", SIG_Z)), neg(A(N(1), neg(y)), F("log", A(N(1), neg(SIG_Z)))))),  # fixture linreg_en.md
+    (r"\log \sigma(z)", F("log", SIG_Z)),
+    (r"\ln \sigma(z)", F("log", SIG_Z)),
+    (r"\exp \sigma(z)", F("exp", SIG_Z)),
+    (r"\log \hat{y}", F("log", HATY)),
+    (r"\log \hat{y}_i", F("log", S("hat_y", sub=["i"]))),
+    (r"\log s_k", F("log", S("s", sub=["k"]))),
+    (r"-\sum_{k=1}^{K} y_k \log s_k", neg(Sum(M(S("y", sub=["k"]), F("log", S("s", sub=["k"]))), "k", N(1), S("K")))),
+    (r"\log \sigma(w^\top x)", F("log", F("sigma", M(T(w), x)))),
+    (r"\log \text{Softmax}(u)", F("log", F("softmax", S("u")))),
+    (r"\log x^{(i)}", F("log", S("x", sup=["i"]))),
+    (r"\log x^2", F("log", P(x, 2))),  # log(x²), not (log x)²
+    (r"\log \sigma^2", F("log", P(S("sigma"), 2))),  # log-variance
+    (r"\log \sigma(z)^2", F("log", P(SIG_Z, 2))),  # the power on an application is inside too
+    (r"\exp \sigma(z)^2", F("exp", P(SIG_Z, 2))),
+    (r"\log \sigma(z)_j", F("log", F("entry", SIG_Z, S("j")))),
+    (r"\log(1-a)", F("log", A(N(1), neg(a)))),
+    (r"\log \sigma(z) + 1", A(F("log", SIG_Z), N(1))),
+    (r"\log p(x)", F("log", F("p", x))),  # a letter applied after a bare \log is a function
+    (r"\log \hat{p}(x)", F("log", F("hat_p", x))),
+    (r"\log q(z) - \log p(z)", A(F("log", F("q", z)), neg(F("log", F("p", z))))),
+    (r"-\sum_x p(x) \log p(x)", neg(Sum(M(F("p", x), F("log", F("p", x))), "x"))),  # in the whole side
+    (r"\log^2 p(x)", P(F("log", F("p", x)), 2)),
+    (r"\log a(1-a)", M(F("log", a), A(N(1), neg(a)))),  # a(1-a) stays a product: log takes a
+    (r"\log p(0)", F("log", F("p", N(0)))),
+]
+
+
+@pytest.mark.parametrize("latex,expected", LOG_FACTOR)
+def test_log_takes_one_factor(latex, expected):
+    check(latex, expected)
+
+
+@pytest.mark.parametrize("latex,wrong", [
+    (r"\log \sigma(z)", M(F("log", S("sigma")), z)),
+    (r"\log p(x)", M(F("log", S("p")), x)),
+    (r"\log \sigma(z)^2", P(F("log", SIG_Z), 2)),
+    (r"\nabla_w^2 f", Deriv(S("f"), w, order=1, kind="nabla")),
+    (r"a \odot b \cdot c", F("hadamard", a, M(b, S("c")))),
+])
+def test_old_wrong_parses_are_gone(latex, wrong):
+    assert ok(latex) != wrong
+
+
+# -- a star superscript decorates a name ("optimal") -----------------------------------
+STARS = [
+    (r"\mathbf{w}^{\star}", S("w*")),  # fixture linreg_en.md
+    (r"X^{\top} X \mathbf{w}^{\star}", M(T(X), X, S("w*"))),  # fixture linreg_en.md
+    (r"w^*", S("w*")),
+    (r"w^{*}", S("w*")),
+    (r"\theta^\star", S("theta*")),
+    (r"\theta^{\ast}", S("theta*")),
+    (r"\hat{w}^*", S("hat_w*")),
+    (r"w_i^*", S("w*", sub=["i"])),
+    (r"w^*_i", S("w*", sub=["i"])),
+    (r"x^{*(i)}", S("x*", sup=["i"])),
+    (r"w^{*\top} x", M(T(S("w*")), x)),
+    (r"\|w - w^*\|^2", P(Norm(A(w, neg(S("w*")))), 2)),
+    (r"f^*(x)", F("f*", x)),
+    (r"\frac{\partial L}{\partial w^*}", Deriv(S("L"), S("w*"))),
+    (r"a * b", M(a, b)),  # between factors: a product
+    (r"a * b^*", M(a, S("b*"))),
+]
+
+
+@pytest.mark.parametrize("latex,expected", STARS)
+def test_star_decorations(latex, expected):
+    check(latex, expected)
+
+
+# -- elementwise operators: \odot, \circ, \oslash ----------------------------------------
+A1 = S("a", sub=[1])
+DELTA = S("delta")
+HADAMARD = [
+    (r"\mathbf{a}_1 \odot (\mathbf{a}_1 - \mathbf{1})", F("hadamard", A1, A(A1, neg(S("ones"))))),  # fixture mlp
+    (r"\left( W_2^{\top} (\hat{\mathbf{y}} - \mathbf{y}) \right) \odot \mathbf{a}_1 \odot (\mathbf{1} - \mathbf{a}_1)",
+     F("hadamard", F("hadamard", M(T(S("W", sub=[2])), A(HATY, neg(y))), A1), A(S("ones"), neg(A1)))),  # fixture mlp
+    (r"a \odot b", F("hadamard", a, b)),
+    (r"a \circ b", F("hadamard", a, b)),
+    (r"a \oslash b", F("hadamard_div", a, b)),
+    (r"a \odot b \odot c", F("hadamard", F("hadamard", a, b), S("c"))),  # left fold
+    (r"W^T \delta \odot \sigma'(z)", F("hadamard", M(T(S("W")), DELTA), F("sigma'", z))),  # juxtaposition first
+    (r"\sigma'(z) \odot W^T \delta", F("hadamard", F("sigma'", z), M(T(S("W")), DELTA))),
+    (r"a \odot b \cdot c", M(F("hadamard", a, b), S("c"))),  # like \cdot: left to right
+    (r"a \cdot b \odot c", F("hadamard", M(a, b), S("c"))),
+    (r"a \odot b / c", M(F("hadamard", a, b), P(S("c"), -1))),
+    (r"a - b \odot c + d", A(a, neg(F("hadamard", b, S("c"))), S("d"))),  # inside one term
+    (r"-a \odot b", neg(F("hadamard", a, b))),
+    (r"a \odot -b", F("hadamard", a, neg(b))),
+    (r"(a \odot b)^T c", M(T(F("hadamard", a, b)), S("c"))),
+    (r"a \odot b^2", F("hadamard", a, P(b, 2))),
+    (r"\sum_i a_i \odot b_i", Sum(F("hadamard", S("a", sub=["i"]), S("b", sub=["i"])), "i")),
+    (r"\log a \odot b", F("hadamard", F("log", a), b)),
+]
+
+
+@pytest.mark.parametrize("latex,expected", HADAMARD)
+def test_elementwise_operators(latex, expected):
+    check(latex, expected)
+
+
+# -- a subscript on a value is an entry -------------------------------------------------
+ENTRIES = [
+    (r"\text{softmax}(z)_i", F("entry", F("softmax", z), S("i"))),
+    (r"\sigma(z)_j", F("entry", SIG_Z, S("j"))),
+    (r"(Xw)_i", F("entry", M(X, w), S("i"))),
+    (r"(XW)_{ij}", F("entry", M(X, S("W")), S("i"), S("j"))),
+    (r"(XW)_{i,j}", F("entry", M(X, S("W")), S("i"), S("j"))),
+    (r"\sigma(z)_j^2", P(F("entry", SIG_Z, S("j")), 2)),
+    (r"\text{softmax}(\mathbf{z})_i - y_i", A(F("entry", F("softmax", z), S("i")), neg(S("y", sub=["i"])))),
+    (r"[a, b]_1", F("entry", Matrix(((a, b),)), N(1))),
+    (r"a \odot \sigma(z)_j", F("hadamard", a, F("entry", SIG_Z, S("j")))),
+]
+
+
+@pytest.mark.parametrize("latex,expected", ENTRIES)
+def test_value_subscripts_are_entries(latex, expected):
+    check(latex, expected)
+
+
 # -- derivatives are built, never evaluated ---------------------------------------------
 DERIVATIVES = [
     (r"\frac{\partial L}{\partial w}", Deriv(S("L"), w)),  # SymPy would make this 0
@@ -283,6 +410,9 @@ DERIVATIVES = [
     (r"\frac{\partial L}{\partial z^3} \cdot \frac{\partial z^3}{\partial w^3}",
      M(Deriv(S("L"), S("z", sup=[3])), Deriv(S("z", sup=[3]), S("w", sup=[3])))),  # sheet
     (r"\frac{d}{2}", M(N(Fraction(1, 2)), S("d"))),  # not a derivative
+    (r"\nabla^2_w f", Deriv(S("f"), w, order=2, kind="nabla")),  # Hessian, either script order
+    (r"\nabla_w^2 f", Deriv(S("f"), w, order=2, kind="nabla")),
+    (r"\nabla_{\mathbf{w}}^{2} L(\mathbf{w}) + 1", A(Deriv(F("L", w), w, order=2, kind="nabla"), N(1))),
 ]
 
 
@@ -395,6 +525,7 @@ OPERATORS = [
     (r"I - A", A(I, neg(S("A")))),
     (r"\mathbf{I}", I),
     (r"\mathbf{1}^T x", M(T(S("ones")), x)),
+    (r"(\mathbf{a}_1 - \mathbf{1})", A(S("a", sub=[1]), neg(S("ones")))),  # fixture mlp_backprop.tex
     (r"\mathbf{0}", N(0)),
     (r"e", S("e")),
     (r"\pi r^2", M(S("pi"), P(S("r"), 2))),
@@ -455,6 +586,14 @@ def test_numbers_layout_matrices(latex, expected):
     (r"(a+b)'", "unsupported-notation", "prime"),
     (r"\frac{\partial L}{\partial (Xw)}", "unsupported-notation", "derivative"),
     (r"\dcrowvec{k}{1}{n}{x}", "unsupported-notation", "reserved"),
+    (r"(AB)^*", "unsupported-notation", "^*"),  # a star decorates a name, not a group
+    (r"X^\dagger y", "unsupported-notation", r"\dagger"),
+    (r"\nabla^2 f", "unsupported-notation", r"\nabla^2"),  # Hessian or Laplacian: no variable
+    (r"\nabla^k_w f", "unsupported-notation", r"\nabla^{k}"),
+    (r"(f \circ g)(x)", "unsupported-notation", "composition"),
+    (r"\odot a", "unparsed", r"\odot"),
+    (r"a \odot", "unparsed", r"\odot"),
+    (r"|x|_1", "unparsed", "_"),  # only a value in ( ) or [ ] takes an entry subscript
     (r"x_i_j", "unparsed", "_"),
     (r"\frac{1}{", "unparsed", ""),
     (r"x + y)", "unparsed", ""),
@@ -548,7 +687,8 @@ def test_summation_indices():
 
 
 # -- the SLL shortcut gives the trees full LL gives -------------------------------------
-ALL_INPUTS = ([r[0] for r in ORDER + TRANSPOSES + FUNCTIONS + DERIVATIVES + SUMS + ELLIPSES + OPERATORS + MISC]
+ALL_INPUTS = ([r[0] for r in ORDER + TRANSPOSES + FUNCTIONS + DERIVATIVES + SUMS + ELLIPSES + OPERATORS + MISC
+                         + LOG_FACTOR + STARS + HADAMARD + ENTRIES]
               + [r[0] for r in INDICES])
 
 
