@@ -444,7 +444,9 @@ def adam_bias_curve(beta=0.9, mu=0.5, steps=50, runs=2000, seed=0) -> dict:
     ms = np.array(ms)
     t = np.arange(1, steps + 1)
     hat = ms / (1 - beta**t)[:, None]
-    se = lambda a: (a.std(axis=1, ddof=1) / np.sqrt(runs)).tolist()  # noqa: E731
+    def se(a):
+        return (a.std(axis=1, ddof=1) / np.sqrt(runs)).tolist()
+
     return {"beta": beta, "mu": mu, "runs": runs, "seed": seed, "t": t.tolist(),
             "mean_m": ms.mean(axis=1).tolist(), "se_m": se(ms),
             "mean_m_hat": hat.mean(axis=1).tolist(), "se_m_hat": se(hat),

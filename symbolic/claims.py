@@ -70,10 +70,14 @@ def applies(claim, head: Expr, world) -> bool:
     by_fold = {n.lower(): n for n in doc_names}
     mapping = {s: _replace(s, name=by_fold[s.name.lower()]) for s in walk(rhs)
                if isinstance(s, Sym) and s.name not in doc_names and s.name.lower() in by_fold}
+    lhs = latex.parse(claim.lhs).expr
+    if isinstance(lhs, Deriv) and isinstance(head, Deriv) and len(lhs.wrt.sub) == len(head.wrt.sub):
+        # ∂L/∂w_k in the catalog, ∂L/∂w_1 in the document: k is 1 here
+        mapping.update({k: v for k, v in zip(lhs.wrt.sub, head.wrt.sub) if isinstance(k, Sym) and k != v})
     rhs = substitute(rhs, mapping) if mapping else rhs
-    if isinstance(head, Deriv) and head.wrt.name not in world.shapes and head.wrt.name not in world.definitions:
+    known = {k[0] for k in world.shapes} | set(world.definitions)
+    if isinstance(head, Deriv) and head.wrt.name not in known:
         # the sheet writes ∂L/∂w for the W it defined: read the variable case-blind too
-        known = {k[0] for k in world.shapes} | set(world.definitions)
         twin = next((n for n in sorted(known) if n.lower() == head.wrt.name.lower() and n != head.wrt.name), None)
         if twin:
             head = _replace(head, wrt=_replace(head.wrt, name=twin))

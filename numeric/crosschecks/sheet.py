@@ -442,12 +442,14 @@ def batch_mean_check(formula=None, seed: int = 331, batches: int = 20_000) -> Ch
 
 # --- zero-init (problem 4a) -------------------------------------------------------------
 
-SHAPES = lambda n: {"W1": (4, n), "b1": (4,), "W2": (3, 4), "b2": (3,), "W3": (1, 3), "b3": (1,)}  # noqa: E731
+def shapes(n: int) -> dict:
+    """Parameter shapes of the 4-3-1 network with n inputs, in flattening order."""
+    return {"W1": (4, n), "b1": (4,), "W2": (3, 4), "b2": (3,), "W3": (1, 3), "b3": (1,)}
 
 
 def _unflatten(theta, n):
     out, k = {}, 0
-    for name, shape in SHAPES(n).items():
+    for name, shape in shapes(n).items():
         size = int(np.prod(shape))
         out[name] = theta[k:k + size].reshape(shape)
         k += size
@@ -455,7 +457,7 @@ def _unflatten(theta, n):
 
 
 def _flatten(params, n):
-    return np.concatenate([np.asarray(params[name], dtype=float).reshape(-1) for name in SHAPES(n)])
+    return np.concatenate([np.asarray(params[name], dtype=float).reshape(-1) for name in shapes(n)])
 
 
 def bce_loss(theta, x, y):
@@ -498,7 +500,7 @@ def zero_init_check(formula=None, seed: int = 441) -> CheckResult:
     refs, vals = [], []
     for n, y, alpha in ZERO_CASES:
         x = rng.standard_normal(n)
-        theta0 = np.zeros(sum(int(np.prod(s)) for s in SHAPES(n).values()))
+        theta0 = np.zeros(sum(int(np.prod(s)) for s in shapes(n).values()))
         refs.append(theta0 - alpha * gradient(lambda t: bce_loss(t, x, y), theta0))
         vals.append(_flatten(formula(n, y, alpha), n))
     c = compare(np.concatenate(refs), np.concatenate(vals))
