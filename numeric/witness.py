@@ -69,6 +69,7 @@ class Point:
     doubt: bool = False  # a shape was guessed (scalar transposed, identity of unknown size)
     cut_keys: dict = field(default_factory=dict)  # held object -> (rows, cols); (0, 0) for a scalar
     depth: int = 0  # nesting of recursive definitions being unrolled
+    dims_used: set = field(default_factory=set)  # sizes this evaluation actually read
 
     def atom(self, key) -> float:
         self.touched.add(key)
@@ -185,6 +186,7 @@ class Evaluator:
             if bound is not None:
                 return float(bound)
             if e.name in self.point.dims:
+                self.point.dims_used.add(e.name)
                 return float(self.point.dims[e.name])
         if not e.sub and not e.sup and e.name in CONSTANTS and e.name not in self.world.definitions \
                 and self.shape_of(e) is None:
@@ -856,7 +858,8 @@ def compare(lhs: Expr, rhs: Expr, world: World, seed: int = 0, trials: int = TRI
             a, b = evaluate_sides(Evaluator(world, point), lhs, rhs, frame)
         except ShapeMismatch as err:
             return Comparison("shape", "shapes", "shape", str(err),
-                              {"sizes": point.dims, "shapes": [list(s) for s in err.shapes]})
+                              {"sizes": {k: v for k, v in point.dims.items() if k in point.dims_used},
+                               "shapes": [list(s) for s in err.shapes]})
         except Unsupported as err:
             if err.reason == "domain":
                 continue
@@ -870,7 +873,8 @@ def compare(lhs: Expr, rhs: Expr, world: World, seed: int = 0, trials: int = TRI
         if verdict == "shape":
             return Comparison("shape", "shapes", "shape",
                               f"left side has shape {_shape(a)}, right side {_shape(b)}",
-                              {"sizes": point.dims, "shapes": [list(_shape(a)), list(_shape(b))]})
+                              {"sizes": {k: v for k, v in point.dims.items() if k in point.dims_used},
+                               "shapes": [list(_shape(a)), list(_shape(b))]})
         if verdict == "different":
             return Comparison("different", method, evidence=evidence(point, frame, a, b),
                               uninterpreted=frozenset(point.uninterpreted))
@@ -993,7 +997,7 @@ def evidence(point: Point, frame: Frame, a, b) -> dict:
     for key, value in list(point.atoms.items())[:12]:
         atoms[atom_label(key)] = round(value, 6)
     return {
-        "sizes": dict(point.dims),
+        "sizes": {k: v for k, v in point.dims.items() if k in point.dims_used},
         "indices": dict(frame.indices),
         "values": atoms,
         "lhs": show(a),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from symbolic import __version__
@@ -42,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
         return _error(str(e))
     except KeyboardInterrupt:
         return _error("interrupted", 130)
+    except BrokenPipeError:  # `derivcheck check | head`: the reader left; not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -864,7 +864,8 @@ class _Translator:
         if order is not None and not (order and all(c.isdigit() for c in order) and int("".join(order)) >= 1):
             raise _unsupported(f"\\nabla^{{{' '.join(order)}}} (an order that is not a positive integer)")
         if order is not None and wrt is None:
-            raise _unsupported("\\nabla^2 without a variable (Hessian or Laplacian?): write \\nabla^2_w")
+            n = "".join(order)
+            raise _unsupported(f"\\nabla^{n} without a variable (Hessian or Laplacian?): write \\nabla^{n}_w")
         end = self.scope_end(toks, j)
         if end == j:
             raise _Reject("unparsed", "\\nabla without an operand")

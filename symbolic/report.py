@@ -40,8 +40,10 @@ def _evidence_lines(item: Judged) -> list[str]:
             out.append(f"shapes: {' vs '.join('×'.join(map(str, s)) for s in ce['shapes'])}"
                        f" at sizes {_kv(ce.get('sizes', {}))}")
         else:
-            out.append(f"at sizes {_kv(ce.get('sizes', {}))}"
-                       + (f", indices {_kv(ce['indices'])}" if ce.get("indices") else ""))
+            where = [f"sizes {_kv(ce['sizes'])}"] if ce.get("sizes") else []
+            where += [f"indices {_kv(ce['indices'])}"] if ce.get("indices") else []
+            if where:
+                out.append("at " + ", ".join(where))
             if ce.get("values"):
                 out.append("values " + _kv(ce["values"]))
             out.append(f"left = {ce.get('lhs')}   right = {ce.get('rhs')}")

@@ -177,6 +177,16 @@ def test_windows_line_endings_read_like_unix(tmp_path, capfd):
     assert all("\r" not in r["lhs"] + r["rhs"] for r in crlf.report["relations"])
 
 
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+@pytest.mark.parametrize("name", ["unbalanced", "python-payloads"])
+def test_text_and_markdown_reports_survive_broken_input(name, fmt, tmp_path, capfd):
+    path = H.write_case(H.CASES[name], tmp_path)
+    code = main(["check", str(path), "--format", fmt, "--timeout", "1"])
+    out, err = capfd.readouterr()
+    assert code in (0, 1) and "Traceback" not in err + out
+    assert out.count("line ") >= len(segments_of(path))  # one entry per relation at least
+
+
 def test_tex_preamble_comments_and_verbatim_are_not_math(tmp_path, capfd):
     run = check(capfd, H.write_case(H.CASES["tex-preamble"], tmp_path))
     sides = {(r["lhs"], r["rhs"]) for r in run.report["relations"]}

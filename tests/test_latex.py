@@ -1,7 +1,8 @@
 """symbolic.latex: one side of a relation -> IR.  Case tables grouped by what they test.
 
 Sources: rows marked "sheet" are written as in the built-in answer sheet
-(../shared/seed/000_e698e6f6c136dae3.txt); the others are common ML notation.
+(symbolic/data/answer_sheet_fa.txt); rows marked "fixture" as in tests/fixtures/*.md, *.tex;
+the others are common ML notation.
 """
 from fractions import Fraction
 
