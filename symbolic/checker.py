@@ -496,7 +496,7 @@ def guard_one_sided(verdict: Verdict, lhs: Expr, rhs: Expr, scope: Scope) -> Ver
     loose = (left ^ right) - known - indices - scope.families - scope.dims() - set(scope.one_hot)
     from numeric.witness import FUNCTIONS
 
-    loose = {n for n in loose if n.rstrip("'") not in FUNCTIONS and n not in ("I", "e", "pi")}
+    loose = {n for n in loose if n.rstrip("'") not in FUNCTIONS and n not in ("I", "e", "pi", "ones")}
     if loose:
         return unverified("undefined-symbol",
                           f"{', '.join(sorted(loose))} appear(s) on one side only and are never defined")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 import time
+from fractions import Fraction
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, Callable, Mapping
@@ -289,9 +290,10 @@ def _obligations(d: Derivation, k: int) -> list[Obligation]:
     if step.ref is not None and not 0 <= step.ref < k:
         raise Undecided(f"ref={step.ref} must name an earlier step")
     prev = d.steps[k - 1 if step.ref is None else step.ref].expr
-    if step.check is not None:
-        return [] if step.check(prev, step.expr) else [
-            Obligation(prev, step.expr, "the step's own check returned False", search=False)]
+    if step.check is not None:  # the step's own check is the authority: False is a refutation
+        if not step.check(prev, step.expr):
+            raise Refuted("the step's own check returned False")
+        return []
     if step.by not in RULES:
         raise Undecided(f"unknown rule {step.by!r}; known: {', '.join(sorted(RULES))}")
     ctx = d.context
@@ -309,9 +311,23 @@ def _first_unproven(obligations: list[Obligation], ctx: Context) -> Obligation |
 # ------------------------------------------------------------------ normalisation
 
 
+def as_sympy(e: Any) -> sp.Basic:
+    """Catalog values as SymPy objects; numbers only are converted, never strings (no
+    text is ever parsed here)."""
+    if isinstance(e, sp.Basic):
+        return e
+    if isinstance(e, sp.MatrixBase):
+        return sp.ImmutableMatrix(e)
+    if isinstance(e, (tuple, list)):
+        return sp.Tuple(*map(as_sympy, e))
+    if isinstance(e, bool) or not isinstance(e, (int, float, Fraction)):
+        raise TypeError(f"not a SymPy object or a number: {type(e).__name__}")
+    return sp.Rational(e.numerator, e.denominator) if isinstance(e, Fraction) else sp.Number(e)
+
+
 def unfold(e: Any, ctx: Context) -> Any:
     """Replace defined names by their meaning until nothing changes (defs may nest)."""
-    e = sp.sympify(e)
+    e = as_sympy(e)
     for _ in range(8):
         new = e
         for name, meaning in ctx.defs:
@@ -345,7 +361,7 @@ def evaluate(e: Any) -> Any:
     range): trying costs 0.1-1 s each (telescoping, hypersimp) and returns them as they
     were.  Such a sum is set aside whole (its summand evaluated on its own), so no
     sum is ever evaluated with a hidden dependence on its index."""
-    e = sp.sympify(e)
+    e = as_sympy(e)
     if e.has(sp.Derivative):  # a set-aside sum would differentiate to 0
         return e.doit()
     frozen: dict[sp.Dummy, sp.Sum] = {}
@@ -368,7 +384,7 @@ def _closable(s: sp.Sum) -> bool:
     """Worth `doit`: numeric limits, a Kronecker delta on the index, or a summand
     with no indexed quantity depending on the index (geometric sums)."""
     index = s.limits[0][0]
-    if all(sp.sympify(x).is_number for _, *lims in s.limits for x in lims):
+    if all(as_sympy(x).is_number for _, *lims in s.limits for x in lims):
         return True
     if any(index in kd.free_symbols for kd in s.function.atoms(sp.KroneckerDelta)):
         return True
@@ -611,7 +627,7 @@ def check_shapes(e: Any) -> None:
 
 
 def check_inverses(e: Any, ctx: Context) -> None:
-    declared = {sp.sympify(m).doit() for m in ctx.invertible}
+    declared = {as_sympy(m).doit() for m in ctx.invertible}
     for node in sp.preorder_traversal(e):
         if isinstance(node, sp.Inverse) and node.arg.doit() not in declared:
             raise Undecided(f"({node.arg})^-1 is used but {node.arg} is not declared invertible")
@@ -731,7 +747,7 @@ def explicit(m: sp.MatrixExpr, sizes: dict) -> sp.Matrix:
 
 def _fixed_sizes(exprs) -> dict:
     """Sizes 2, 3, 4, ...: distinct, so a swapped transpose cannot pass by luck."""
-    dims = sorted({s for e in exprs for m in _matrix_symbols(e) for s in sp.sympify(m.shape).free_symbols},
+    dims = sorted({s for e in exprs for m in _matrix_symbols(e) for s in as_sympy(m.shape).free_symbols},
                   key=str)
     return {s: k + 2 for k, s in enumerate(dims)}
 
@@ -848,9 +864,9 @@ def find_counterexample(left: Any, right: Any, ctx: Context = Context(), trials:
 def _at_random_point(sides, ctx, rng, point) -> list[list[complex]] | None:
     """Sizes and indices first, then matrices, then scalars; an identity such as
     sum_i y_i = 1 is met by solving it for one (linear) scalar."""
-    sides = [sp.sympify(unfold(s, ctx)) for s in sides]
-    facts = [sp.sympify(unfold(f, ctx)) for f in ctx.facts]
-    identities = [sp.sympify(unfold(lhs - rhs, ctx)) for lhs, rhs in ctx.identities]
+    sides = [as_sympy(unfold(s, ctx)) for s in sides]
+    facts = [as_sympy(unfold(f, ctx)) for f in ctx.facts]
+    identities = [as_sympy(unfold(lhs - rhs, ctx)) for lhs, rhs in ctx.identities]
     ints = _integers(sides + facts + identities, ctx, rng)
     exprs = [_doit(e.subs(ints)) for e in sides + facts + identities]
     mats = {m: _random_matrix(m, rng) for e in exprs for m in _matrix_symbols(e)}
@@ -889,11 +905,11 @@ def _integers(sides, ctx, rng) -> dict:
     found = set()
     for s in sides:
         found |= {x for x in s.free_symbols if x.is_integer}
-        found |= {x for m in _matrix_symbols(s) for x in sp.sympify(m.shape).free_symbols}
+        found |= {x for m in _matrix_symbols(s) for x in as_sympy(m.shape).free_symbols}
     bounded = {f.lhs: f.rhs for f in ctx.facts if isinstance(f, sp.Le) and f.lhs in found}
     values = {x: rng.randint(2, 4) for x in sorted(found - set(bounded), key=str)}
     for x, hi in bounded.items():
-        values[x] = rng.randint(1, max(1, int(sp.sympify(hi).subs(values))))
+        values[x] = rng.randint(1, max(1, int(as_sympy(hi).subs(values))))
     return values
 
 
@@ -903,7 +919,7 @@ def _random_matrix(m, rng):
 
 def _scalars(sides, rng) -> dict:
     """Every remaining real symbol, indexed value (g[2]) or matrix entry: 0.1..0.9."""
-    atoms = set().union(*(sp.sympify(s).free_symbols for s in sides))
+    atoms = set().union(*(as_sympy(s).free_symbols for s in sides))
     labels = {a.base.label for a in atoms if isinstance(a, sp.Indexed)}
     atoms = {a for a in atoms - labels if not a.is_integer}
     return {a: sp.Rational(rng.randint(1, 9), 10) for a in sorted(atoms, key=str)}

@@ -220,6 +220,33 @@ def test_default_size_limit_is_the_documented_one(tmp_path, capfd):
     assert f"({limit + 1} bytes > {limit})" in run.err
 
 
+# ---------------------------------------------------------------- memory ceiling
+_MEASURE = """
+import json, resource, sys
+from symbolic.cli import main
+code = main(["check", sys.argv[1], "--format", "json", "--timeout", "20", "--memory-mb", "256"])
+print(json.dumps({"code": code, "self_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "workers_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+"""
+
+
+def test_worker_memory_ceiling_holds(tmp_path):
+    """`x^{99999999999}` grows a huge integer: the worker hits its 256 MB ceiling and the
+    relation is `too-large` (or `timeout` on a slow machine), never an exhausted machine."""
+    import subprocess
+
+    path = tmp_path / "power.md"
+    path.write_text("Problem 1\n\n$x^{99999999999} = x$\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-c", _MEASURE, str(path)], capture_output=True,
+                          text=True, timeout=120)
+    *report, measured = proc.stdout.strip().split("\n")
+    measured = json.loads(measured)
+    assert measured["code"] == 0 and "Traceback" not in proc.stderr
+    (relation,) = json.loads("\n".join(report))["relations"]
+    assert reason_code(relation) in ("too-large", "timeout"), relation
+    assert measured["workers_mb"] < measured["self_mb"] + 256 + 64
+
+
 # ---------------------------------------------------------------- document budget
 def test_document_budget_bounds_many_formulas(tmp_path, capfd):
     """3000 formulas take over a minute; with a 5 s document budget the run stops
