@@ -112,6 +112,12 @@ class Eye:
         return self.scale * np.eye(n)
 
 
+def scoped(frame: Frame) -> Frame:
+    """The frame a definition's body is evaluated in: the caller's bound indices do not
+    reach it (a sum's `k` must not shadow the size k in `y \\in \\mathbb{R}^k`)."""
+    return Frame((), frame.sample, frame.cut, ())
+
+
 def is_scalar(v) -> bool:
     if isinstance(v, Eye):
         return False
@@ -150,8 +156,7 @@ class Evaluator:
         entry j of x; `W_1` declared ∈ ℝ^{h×d} is the object W_1 itself."""
         if not e.sub or (len(e.sup) == 1 and Sym(e.name, e.sub, ()) in self.world.fixed):
             return e, ()
-        template = self.world.templates.get(e.name)
-        if template is not None and len(template[0]) == len(e.sub) and e not in self.world.fixed:
+        if e not in self.world.fixed and self.template_for(e) is not None:
             return e, ()  # `s_j` from `s_i = …`
         named = (e in self.world.fixed or (e.name, e.sub, e.sup) in self.world.shapes
                  or e in self.point.cut_keys)
@@ -202,12 +207,12 @@ class Evaluator:
     def object_value(self, obj: Sym, frame: Frame):
         if obj in self.point.cut_keys and obj in frame.cut:  # a variable of a derivative
             return self.assemble_atoms(obj, *self.point.cut_keys[obj], frame)
-        template = self.world.templates.get(obj.name)
-        if template is not None and obj not in self.world.fixed and len(template[0]) == len(obj.sub) \
-                and obj.sub and not any(isinstance(c, Sym) and c in frame.cut for c in (obj, Sym(obj.name))):
+        template = self.template_for(obj) if obj not in self.world.fixed else None
+        if template is not None and not any(c in frame.cut for c in (obj, Sym(obj.name))):
             return self.instantiate(obj, template, frame)
-        if template is not None and not obj.sub and len(template[0]) == 1 and obj not in self.world.fixed:
-            return self.template_vector(obj, template, frame)  # `\\boldsymbol{s}` from `s_i = …`
+        vector = self.vector_template(obj)
+        if vector is not None:
+            return self.template_vector(obj, vector, frame)  # `\\boldsymbol{s}` from `s_i = …`
         per_sample = Sym(obj.name, obj.sub, ())
         if obj not in self.world.fixed and len(obj.sup) == 1 and per_sample in self.world.fixed:
             # δ_1^{(i)}: the document's δ_1, evaluated on sample i
@@ -215,7 +220,7 @@ class Evaluator:
             return self.object_value(per_sample, inner)
         if obj in self.world.fixed:
             try:
-                return self.ev(self.world.fixed[obj], frame)
+                return self.ev(self.world.fixed[obj], scoped(frame))
             except ShapeMismatch as err:
                 raise Unsupported("inconsistent-context", f"the definition of {obj} does not fit the shapes in force: {err}") from None
         definition = self.world.definitions.get(obj.name)
@@ -223,18 +228,38 @@ class Evaluator:
             return self.defined(obj, definition[1], frame)
         return self.atom_value(obj, frame)
 
+    def template_for(self, obj: Sym):
+        """The document's entrywise definition (`s_i = …`, `\\hat{y}^{(i)} = …`, `m_t = …`)
+        whose pattern `obj` fits: same number of indices, equal where the pattern is a number."""
+        for pattern, body in self.world.templates.get(obj.name, ()):
+            slots = pattern.sub + pattern.sup
+            if (len(pattern.sub), len(pattern.sup)) == (len(obj.sub), len(obj.sup)) and all(
+                    isinstance(p, Sym) or p == v for p, v in zip(slots, obj.sub + obj.sup)):
+                return pattern, body
+        return None
+
+    def vector_template(self, obj: Sym):
+        if obj.sub or obj in self.world.fixed:
+            return None
+        for pattern, body in self.world.templates.get(obj.name, ()):
+            if len(pattern.sub) == 1 and isinstance(pattern.sub[0], Sym) and pattern.sup == obj.sup:
+                return pattern, body
+        return None
+
     def instantiate(self, obj: Sym, template, frame: Frame):
         """`s_j` from the document's `s_i = …`; recursions (`m_t = β m_{t-1} + …`) unroll down
         to a stated base case, within a depth limit."""
-        params, body = template
-        values = self.ints(obj.sub, frame)
+        pattern, body = template
+        pairs = [(p, v) for p, v in zip(pattern.sub + pattern.sup, obj.sub + obj.sup) if isinstance(p, Sym)]
+        params = [p for p, _ in pairs]
+        values = [self.index_value(v, frame) for _, v in pairs]
         if min(values) < -1 or max(values) > 200:
             raise Unsupported("ambiguous", f"{obj} is outside the range its definition covers")
         self.point.depth += 1
         try:
             if self.point.depth > 60:
                 raise Unsupported("too-large", f"the definition of {obj.name} recurses too deeply")
-            inner = frame
+            inner = scoped(frame)  # the definition's own letters, not the caller's indices
             for p, v in zip(params, values):
                 inner = inner.bind(p.name, v)
             return self.ev(body, inner)
@@ -244,7 +269,8 @@ class Evaluator:
     def template_vector(self, obj: Sym, template, frame: Frame):
         """The vector of all entries of a family defined entrywise: its length is the
         length of a declared vector the definition indexes the same way (z in s_i = e^{z_i}/…)."""
-        (param,), body = template
+        pattern, body = template
+        param = pattern.sub[0]
         lengths = [shape_lookup(self.world.shapes, Sym(n.name)) for n in walk(body)
                    if isinstance(n, Sym) and n.sub == (param,)]
         lengths = [sh[0] for sh in lengths if sh is not None and sh[1] == Num(1)]
@@ -275,9 +301,9 @@ class Evaluator:
     def _defined(self, e: Sym, body: Expr, frame: Frame):
         sup = tuple(self.index_value(s, frame) for s in e.sup)
         if not sup:
-            value = self.ev(body, frame)
+            value = self.ev(body, scoped(frame))
         else:
-            value = self.ev(body, Frame(frame.indices, sup[0], frame.cut, frame.ranges))
+            value = self.ev(body, Frame((), sup[0], frame.cut, ()))
             if not is_scalar(value):  # ŷ = Xw, then ŷ^{(i)} is its i-th entry
                 value = self.component(value, sup, e)
         if e.sub:
@@ -452,7 +478,7 @@ class Evaluator:
             return self.indexed_literal(e, frame)
         if "_" in e.name and e.name not in self.world.definitions:  # `J_{\\lambda}(w)` names J_λ
             named = subscripted(e.name)
-            if named in self.world.fixed or named.name in self.world.templates:
+            if named in self.world.fixed or self.template_for(named) is not None:
                 return self.ev(named, frame)
         definition = self.world.definitions.get(e.name)
         if e.name in FUNCTIONS:
@@ -810,7 +836,8 @@ def free_indices(e: Expr, world: World) -> set[str]:
         if isinstance(node, Sym):
             for s in node.sub + node.sup:
                 for leaf in _syms(s):
-                    if leaf.name not in bound and leaf.name not in world.dims:
+                    # an index is a one-letter Latin name (λ in J_λ is part of a name)
+                    if leaf.name not in bound and leaf.name not in world.dims and is_index_name(leaf.name):
                         out.add(leaf.name)
             return
         if isinstance(node, Delta):
@@ -824,6 +851,10 @@ def free_indices(e: Expr, world: World) -> set[str]:
 
     visit(e, frozenset())
     return out
+
+
+def is_index_name(name: str) -> bool:
+    return len(name) == 1 and name.isascii() and name.isalpha()
 
 
 def _syms(e):

@@ -303,7 +303,7 @@ def world_of(scope: Scope, ranges: dict, dims: frozenset) -> World:
         shapes=dict(scope.shapes),
         definitions={k: (d.params, d.body) for k, d in scope.definitions.items() if not isinstance(k, Sym)},
         fixed={k: d.body for k, d in scope.definitions.items() if isinstance(k, Sym) and not is_template(k)},
-        templates={k.name: (k.sub, d.body) for k, d in scope.definitions.items() if isinstance(k, Sym) and is_template(k)},
+        templates=templates_of(scope),
         one_hot=scope.one_hot,
         families=scope.families,
         index_ranges=ranges,
@@ -363,11 +363,23 @@ def defines(scope: Scope, sym: Sym, where) -> bool:
 
 
 def is_template(sym: Sym) -> bool:
-    """`s_i = …`, `m_t = …`: a definition for every value of a one-letter Latin index
-    (`J_{\\lambda}` is a name, not a family)."""
-    return bool(sym.sub) and not sym.sup and all(
-        isinstance(x, Sym) and not x.sub and not x.sup and len(x.name) == 1 and x.name.isascii()
-        for x in sym.sub)
+    """`s_i = …`, `m_t = …`, `\\hat{y}^{(i)} = …`, `\\delta_1^{(i)} = …`: a definition for
+    every value of one-letter Latin indices (`J_{\\lambda}` is a name, not a family)."""
+    slots = sym.sub + sym.sup
+    letters = [x for x in slots if isinstance(x, Sym)]
+    return bool(letters) and all(
+        isinstance(x, Num) or (isinstance(x, Sym) and not x.sub and not x.sup and len(x.name) == 1
+                               and x.name.isascii() and x.name.isalpha())
+        for x in slots)
+
+
+def templates_of(scope: Scope) -> dict:
+    out: dict = {}
+    for k, d in scope.definitions.items():
+        if isinstance(k, Sym) and is_template(k):
+            out.setdefault(k.name, ())
+            out[k.name] += ((k, d.body),)
+    return out
 
 
 def define_fixed(scope: Scope, sym: Sym, body: Expr, line: int, where) -> Scope:
@@ -496,7 +508,10 @@ def guard_one_sided(verdict: Verdict, lhs: Expr, rhs: Expr, scope: Scope) -> Ver
     loose = (left ^ right) - known - indices - scope.families - scope.dims() - set(scope.one_hot)
     from numeric.witness import FUNCTIONS
 
-    loose = {n for n in loose if n.rstrip("'") not in FUNCTIONS and n not in ("I", "e", "pi", "ones")}
+    from numeric.witness import INDEXED_LITERALS
+
+    loose = {n for n in loose if n.rstrip("'") not in FUNCTIONS and n not in INDEXED_LITERALS
+             and n not in ("I", "e", "pi", "ones")}
     if loose:
         return unverified("undefined-symbol",
                           f"{', '.join(sorted(loose))} appear(s) on one side only and are never defined")

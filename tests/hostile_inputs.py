@@ -118,14 +118,14 @@ def many_formulas(_: Path, count: int = 3000) -> bytes:
     return _utf8("\n".join(lines) + "\n")
 
 
-def many_problems(_: Path, count: int = 3000) -> bytes:
-    """3000 problems, each declaring a symbol of its own and stating one relation."""
+def many_problems(_: Path, count: int = 1000) -> bytes:
+    """1000 problems, each declaring a symbol of its own and stating one relation."""
     return _utf8("\n".join(f"Problem {k}\n\n$x_{{{k}}} \\in \\mathbb{{R}}^{{n}}$ and $a + {k} = {k} + a$\n"
                            for k in range(1, count + 1)))
 
 
-def many_declarations(_: Path, count: int = 2000) -> bytes:
-    """One problem that declares, defines and states 2000 times (the context grows with
+def many_declarations(_: Path, count: int = 1000) -> bytes:
+    """One problem that declares, defines and states 1000 times (the context grows with
     every line)."""
     return _utf8("Problem 1\n\n" + "\n".join(
         f"$x_{{{k}}} \\in \\mathbb{{R}}^{{n}}$ and $L_{{{k}}} = a + {k}$ and $a + {k} = {k} + a$"
@@ -316,9 +316,9 @@ CASES: dict[str, Case] = {c.name: c for c in [
     Case("long-declarations", "long_decl.md", long_declarations,
          note="20 declarations of 1900-character targets"),
     Case("many-formulas", "many.md", many_formulas, note="3000 small formulas"),
-    Case("many-problems", "problems.md", many_problems, note="3000 problems with declarations"),
+    Case("many-problems", "problems.md", many_problems, note="1000 problems with declarations"),
     Case("many-declarations", "declarations.md", many_declarations,
-         note="one problem, 2000 declarations and definitions"),
+         note="one problem, 1000 declarations and definitions"),
     Case("dollar-storm", "dollars.md", dollar_storm, note="20001 $, 5000 \\("),
     Case("long-prose", "prose.md", long_prose, note="200 kB of prose, no math"),
     # broken structure
