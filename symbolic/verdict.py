@@ -159,6 +159,8 @@ def dominant_terms(e: Expr, world: World) -> frozenset | None:
         poly = sympy.Poly(sympy.expand(ToSympy(world)(e)))
     except (NotScalar, sympy.PolynomialError, sympy.GeneratorsNeeded, TypeError):
         return None
+    if any(c < 0 for c in poly.coeffs()) or any(isinstance(n, Transpose) for n in walk(e)):
+        return None  # O(nd^2 - d^3) or a transposed size: not a growth statement we can read
     gens = [str(g) for g in poly.gens]
     monos = [dict(zip(gens, m)) for m in poly.monoms()]
     keys = sorted(set(gens))
