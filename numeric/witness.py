@@ -51,7 +51,8 @@ class World:
     index_ranges: dict = field(default_factory=dict)  # index name -> upper bound Expr
     dims: frozenset = frozenset()  # names that are sizes (n, d, H, t ...)
     fixed: dict = field(default_factory=dict)  # Sym with concrete indices -> body (`m_0 = 0`)
-    templates: dict = field(default_factory=dict)  # name -> (index Syms, body): `s_i = e^{z_i}/…`
+    templates: dict = field(default_factory=dict)  # name -> ((pattern Sym, body), ...): `s_i = e^{z_i}/…`
+    distributions: dict = field(default_factory=dict)  # name -> ("normal", mean Expr, variance Expr)
 
 
 @dataclass
@@ -70,6 +71,7 @@ class Point:
     cut_keys: dict = field(default_factory=dict)  # held object -> (rows, cols); (0, 0) for a scalar
     depth: int = 0  # nesting of recursive definitions being unrolled
     dims_used: set = field(default_factory=set)  # sizes this evaluation actually read
+    quadrature: bool = False  # an expectation was evaluated by Gaussian sigma points
 
     def atom(self, key) -> float:
         self.touched.add(key)
@@ -182,8 +184,65 @@ class Evaluator:
     def ev_Dots(self, e, frame):
         raise Unsupported("ellipsis", "an ellipsis whose pattern could not be inferred")
 
-    def ev_Expect(self, e, frame):
-        raise Unsupported("expectation", "expectations are checked by catalog claims, not evaluated")
+    def ev_Expect(self, e: Expect, frame):
+        """E[body] over the document's Gaussian variables, by sigma points: for D random
+        scalars, the 2D points μ ± √D·σ·e_k with weights 1/(2D) give the exact expectation
+        of any polynomial of degree ≤ 3 (all odd moments and cross moments vanish, the
+        second moments are σ²); anything else is not evaluated."""
+        names = self.random_names(e)
+        if not names:
+            return self.linear_expectation(e, frame)
+        if polynomial_degree(e.body, names, self.world) > 3:
+            raise Unsupported("expectation", "not a polynomial of degree ≤ 3 in "
+                              + ", ".join(sorted(names)) + ": no exact rule")
+        outer, self.point.touched = self.point.touched, set()
+        self.ev(e.body, frame)  # discover which random entries the body reads
+        keys = sorted((k for k in self.point.touched if k[0] in names), key=str)
+        self.point.touched = outer | self.point.touched
+        if not keys:
+            return self.ev(e.body, frame)
+        saved = {k: self.point.atoms.get(k) for k in keys}
+        try:
+            for key in keys:  # random entries sit at their mean; the points move one at a time
+                self.point.atoms[key] = self.law_value(key[0], 1, frame)
+            spread = {k: np.sqrt(len(keys) * self.law_value(k[0], 2, frame)) for k in keys}
+            total = None
+            for key in keys:
+                for sign in (1.0, -1.0):
+                    v = np.asarray(self.nudged(e.body, key, sign * spread[key], frame), dtype=float)
+                    total = v if total is None else total + v
+        finally:  # outside the expectation the variables keep their own random values
+            for key, value in saved.items():
+                if value is not None:
+                    self.point.atoms[key] = value
+        self.point.quadrature = True
+        return total / (2 * len(keys))
+
+    def linear_expectation(self, e: Expect, frame):
+        """No law is declared (`\\mathbb{E}[g]`, `\\mathbb{E}[\\hat{m}_t]`): expectation is
+        still linear, so for a body affine in its variables E[body] is the body at their
+        means -- and an unknown mean is exactly what a random atom stands for."""
+        names = {n.name for n in walk(e.body) if isinstance(n, Sym)} - self.point.dims.keys()
+        if polynomial_degree(e.body, names, self.world) > 1:
+            raise Unsupported("expectation", "no distribution is declared and the expression is not linear")
+        self.point.quadrature = True
+        return self.ev(e.body, frame)
+
+    def random_names(self, e: Expect) -> set[str]:
+        if e.over is not None:
+            wanted = {n.name for n in walk(e.over) if isinstance(n, Sym)}
+        else:
+            wanted = {n.name for n in walk(e.body) if isinstance(n, Sym)}
+        return {n for n in wanted if n in self.world.distributions}
+
+    def law_value(self, name: str, which: int, frame) -> float:
+        """which=1: the mean; which=2: the per-entry variance (σ²I counts as σ²)."""
+        value = self.ev(self.world.distributions[name][which], scoped(frame))
+        if isinstance(value, Eye):
+            return value.scale
+        if not is_scalar(value):
+            raise Unsupported("expectation", f"a non-scalar {'mean' if which == 1 else 'variance'} for {name}")
+        return scalar(value)
 
     def ev_Sym(self, e: Sym, frame: Frame):
         if not e.sub and not e.sup:
@@ -647,6 +706,47 @@ def block(rows: list[list]):
                             tuple(c.shape for row in cells for c in row)) from None
 
 
+def polynomial_degree(e: Expr, names: set[str], world: World, seen=frozenset()) -> float:
+    """Degree of `e` in the random names (through definitions); inf when they sit inside
+    a function, a derivative, a power that is not a small natural number, or a division."""
+    if isinstance(e, Sym):
+        if e.name in seen:
+            return 1 if e.name in names else 0
+        body = world.fixed.get(e)
+        if body is None and e.name in world.definitions:
+            body = world.definitions[e.name][1]
+        if body is None:
+            body = next((b for p, b in world.templates.get(e.name, ())
+                         if (len(p.sub), len(p.sup)) == (len(e.sub), len(e.sup))), None)
+        if body is not None:
+            return max(polynomial_degree(body, names, world, seen | {e.name}), 1 if e.name in names else 0)
+        return 1 if e.name in names else 0
+    if isinstance(e, Num):
+        return 0
+    if isinstance(e, Add):
+        return max(polynomial_degree(t, names, world, seen) for t in e.terms)
+    if isinstance(e, Mul):
+        return sum(polynomial_degree(f, names, world, seen) for f in e.factors)
+    if isinstance(e, Transpose):
+        return polynomial_degree(e.arg, names, world, seen)
+    if isinstance(e, Pow) and isinstance(e.base, Norm) and e.base.p is None and e.exp == Num(2):
+        return 2 * polynomial_degree(e.base.arg, names, world, seen)  # ‖x‖² = xᵀx
+    if isinstance(e, Pow):
+        base = polynomial_degree(e.base, names, world, seen)
+        if base == 0:
+            return 0 if polynomial_degree(e.exp, names, world, seen) == 0 else float("inf")
+        if isinstance(e.exp, Num) and e.exp.value.denominator == 1 and 0 <= e.exp.value <= 3:
+            return base * int(e.exp.value)
+        return float("inf")
+    if isinstance(e, Norm):
+        inner = polynomial_degree(e.arg, names, world, seen)
+        return 0 if inner == 0 else float("inf")  # ‖ε‖ alone is not polynomial; ‖ε‖² is handled as Pow(Norm)
+    if isinstance(e, (Sum, Matrix)):
+        return max((polynomial_degree(c, names, world, seen) for c in e.children()), default=0)
+    inner = max((polynomial_degree(c, names, world, seen) for c in e.children()), default=0)
+    return 0 if inner == 0 else float("inf")
+
+
 def sub_(a, b):
     return np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
 
@@ -879,7 +979,7 @@ def compare(lhs: Expr, rhs: Expr, world: World, seed: int = 0, trials: int = TRI
                           f"free indices differ: {', '.join(sorted(free_l))} vs {', '.join(sorted(free_r))}")
     free = sorted(free_l | free_r)
     method = f"randomized float64, {trials} points with random sizes (rtol={RTOL:g})"
-    seen_equal, used, doubt = 0, set(), False
+    seen_equal, used, doubt, quadrature = 0, set(), False, False
     for trial in range(3 * trials):
         if seen_equal >= trials:
             break
@@ -915,6 +1015,7 @@ def compare(lhs: Expr, rhs: Expr, world: World, seed: int = 0, trials: int = TRI
         seen_equal += 1
         used |= point.uninterpreted
         doubt |= point.doubt
+        quadrature |= point.quadrature
     if seen_equal < 3:
         return Comparison("undecided", method, "domain", "too few points where both sides are defined")
     if doubt:
@@ -922,6 +1023,8 @@ def compare(lhs: Expr, rhs: Expr, world: World, seed: int = 0, trials: int = TRI
                           "the sides agree only if undeclared transposed names are scalars; declare their shapes")
     if used:
         method += "; undefined " + ", ".join(sorted(used)) + " given random smooth meanings"
+    if quadrature:
+        method += "; expectations by Gaussian sigma points (exact for polynomials of degree ≤ 3)"
     return Comparison("equal", method.replace(f"{trials} points", f"{seen_equal} points"),
                       uninterpreted=frozenset(used))
 

@@ -10,9 +10,10 @@ raises: a document that cannot be read or checked is a row with `error` set.  It
 unit to hand to any pool -- here a `ProcessPoolExecutor` over forked workers; see
 docs/scaling.md for Dask or Ray.
 
-Each worker checks one document at a time; `check_document` forks its own sandbox
-worker from it (a pool worker is not a daemon and runs single-threaded, so that nested
-fork is safe).  A pool worker that dies (segfault, OOM kill) breaks the pool: the
+Before forking the workers, this process checks a small sheet (`WARM_UP`), so that they
+inherit warm caches.  Each worker checks one document at a time; `check_document` forks
+its own sandbox worker from it (a pool worker is not a daemon and runs single-threaded,
+so that nested fork is safe).  A pool worker that dies (segfault, OOM kill) breaks the pool: the
 documents that were in flight are then re-run one by one, each in a fresh process, so
 that only the one that kills its process gets an error row, and the rest go on in a
 new pool.
@@ -70,7 +71,7 @@ COLUMNS = tuple(f.name for f in fields(Row))
 
 def row_of(path: str, report, seconds: float) -> Row:
     c = report.counts()
-    claims = [c_.status for c_ in report.claims]
+    claims = [claim.status for claim in report.claims]
     return Row(path, c["relations"], c["verified"], c["refuted"], c["unverified"],
                claims.count("established"), claims.count("contradicted"), claims.count("missing"),
                round(seconds, 3))

@@ -152,7 +152,7 @@ def check_document(doc: Document, options: CheckOptions = CheckOptions()) -> Rep
 
 
 def parse_all(rels, options, runner):
-    texts = [t for r in rels if r.kind in PARSED_KINDS for t in (r.lhs, r.rhs) if t.strip()]
+    texts = [t for r in rels if r.kind in PARSED_KINDS or r.op == "\\sim" for t in (r.lhs, r.rhs) if t.strip()]
     texts += list(options.where)
     notation = latex.scan_notation(texts)
     extra = {n for b in layer_bases(rels) for n in (b, parse_name(b).name if isinstance(parse_name(b), Sym) else b)}
@@ -307,6 +307,7 @@ def world_of(scope: Scope, ranges: dict, dims: frozenset) -> World:
         one_hot=scope.one_hot,
         families=scope.families,
         index_ranges=ranges,
+        distributions=dict(scope.distributions),
         dims=dims | frozenset(scope.dims()),
     )
 
@@ -314,7 +315,6 @@ def world_of(scope: Scope, ranges: dict, dims: frozenset) -> World:
 # ---------------------------------------------------------------------------- one relation
 NOT_CHECKED = {  # relation operators we read but do not judge (yet): reason, message
     ":=": ("update", "an update rule (assignment), not a claim"),
-    "\\sim": ("declaration", "a distribution statement"),
     "\\approx": ("approximation", "approximate equality is not checked"),
 }
 
@@ -323,7 +323,7 @@ def step(scope: Scope, rel: Relation, parsed, options, runner, ranges, dims):
     if rel.kind == "prose":
         return scope, unverified("prose", "text, no formula")
     if rel.kind == "declaration":
-        return declaration(scope, rel)
+        return declaration(scope, rel, parsed)
     if rel.kind == "expression" or not rel.rhs.strip():
         return scope, unverified("expression", "a formula with no relation to check")
     if rel.op in NOT_CHECKED:
@@ -386,7 +386,12 @@ def define_fixed(scope: Scope, sym: Sym, body: Expr, line: int, where) -> Scope:
     return replace(scope, definitions={**scope.definitions, sym: Definition(sym, (), body, line)})
 
 
-def declaration(scope: Scope, rel: Relation):
+DISTRIBUTIONS = {"N": "normal", "mathcal_N": "normal"}  # name of the law in the parsed IR -> family
+
+
+def declaration(scope: Scope, rel: Relation, parsed: dict):
+    if rel.op == "\\sim":
+        return distribution(scope, rel, parsed)
     if rel.op in ("\\in", "dim"):
         target = meaning.dim_target(rel.lhs) or rel.lhs
         shape = meaning.parse_space(rel.rhs)
@@ -396,6 +401,19 @@ def declaration(scope: Scope, rel: Relation):
                 scope = scope.declare(name, shape)
             return scope, unverified("declaration", "declares " + ", ".join(map(str, names)))
     return scope, unverified("declaration", "a statement about sets, shapes or distributions")
+
+
+def distribution(scope: Scope, rel: Relation, parsed: dict):
+    """`\\epsilon \\sim \\mathcal{N}(0, \\sigma^2 I)`: a Gaussian with mean and (per-entry)
+    variance, for expectations; other laws are read as statements only."""
+    law = parsed.get(rel.rhs)
+    names = split_names(rel.lhs)
+    expr = law.expr if law is not None else None
+    if isinstance(expr, Func) and DISTRIBUTIONS.get(expr.name) == "normal" and len(expr.args) == 2 and names:
+        for sym in names:
+            scope = replace(scope, distributions={**scope.distributions, sym.name: ("normal",) + expr.args})
+        return scope, unverified("declaration", "declares " + ", ".join(map(str, names)) + " Gaussian")
+    return scope, unverified("declaration", "a distribution statement")
 
 
 _FUNCTION_LHS = re.compile(r"^\s*([A-Za-z])\s*\(.*\)\s*$")
@@ -505,7 +523,8 @@ def guard_one_sided(verdict: Verdict, lhs: Expr, rhs: Expr, scope: Scope) -> Ver
     indices = {s.name for side in (lhs, rhs) for n in walk(side) if isinstance(n, Sym)
                for x in n.sub + n.sup for s in walk(x) if isinstance(s, Sym)}
     indices |= {n.index for side in (lhs, rhs) for n in walk(side) if isinstance(n, Sum)}
-    loose = (left ^ right) - known - indices - scope.families - scope.dims() - set(scope.one_hot)
+    loose = (left ^ right) - known - indices - scope.families - scope.dims() - set(scope.one_hot) \
+        - set(scope.distributions)  # a random variable is bound by its expectation
     from numeric.witness import FUNCTIONS
 
     from numeric.witness import INDEXED_LITERALS

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from symbolic.expr import (Expr, Func, Mul, Num, Sym, Transpose, shape_key, shape_lookup, subscripted,
+from symbolic.expr import (Add, Expr, Func, Mul, Num, Sym, Transpose, shape_key, shape_lookup, subscripted,
                            symbols, walk)
 
 # A dimension is a small IR expression: Num(4), Sym("n"), Mul((Num 2, Sym n)) ...
@@ -84,6 +84,7 @@ class Scope:
     one_hot: frozenset = frozenset()  # names constrained to one-hot vectors
     families: frozenset = frozenset()  # names used with a sample index (y^{(i)})
     inferred: frozenset = frozenset()  # shape keys that were inferred, not declared
+    distributions: dict = field(default_factory=dict)  # name -> ("normal", mean, variance)
 
     def without_inferred(self) -> "Scope":
         shapes = {k: v for k, v in self.shapes.items() if k not in self.inferred}
@@ -210,6 +211,11 @@ def _infer_one(scope: Scope, target: Sym, body: Expr) -> list[tuple[Sym, Shape]]
             if want is None and have is not None:
                 return [(target, have)]
         return []
+    if isinstance(body, Add):  # x̃ = x + ε: the undeclared terms have the shape of the declared ones
+        shapes = [sh for sh, _, _ in (_factor_shape(scope, t) for t in body.terms) if sh is not None]
+        loose = [sym for sh, sym, flipped in (_factor_shape(scope, t) for t in body.terms)
+                 if sh is None and sym is not None and not flipped]
+        return [(sym, shapes[0]) for sym in loose] if shapes and shapes[0] != SCALAR else []
     factors = [f for f in (body.factors if isinstance(body, Mul) else (body,)) if not isinstance(f, Num)]
     info = [_factor_shape(scope, f) for f in factors]
     unknown = [k for k, (shape, sym, _) in enumerate(info) if shape is None]
