@@ -69,6 +69,8 @@ def test_refutations_carry_evidence(checked):
 
 # -- small documents: each planted error kind, in both formats ------------------------------
 DECLS = r"$X \in \mathbb{R}^{n \times d}$, $\mathbf{y} \in \mathbb{R}^{n}$, $\mathbf{w} \in \mathbb{R}^{d}$." + "\n\n"
+GAUSSIAN = (r"$\boldsymbol{\epsilon} \in \mathbb{R}^{d}$, $\boldsymbol{\epsilon} \sim \mathcal{N}(0, \sigma^2 I)$"
+            + "\n\n")
 CASES = [
     # (relation, expected)
     (r"$$(X\mathbf{w} - \mathbf{y})^\top (X\mathbf{w} - \mathbf{y}) = \mathbf{w}^\top X^\top X \mathbf{w} - 2 \mathbf{y}^\top X \mathbf{w} + \mathbf{y}^\top \mathbf{y}$$", "verified"),
@@ -82,6 +84,9 @@ CASES = [
     (r"$$\sum_{i=1}^{n} (1 - \beta) \beta^{n-i} = 1 - \beta^{n}$$", "verified"),
     (r"$$\sum_{i=1}^{n} (1 - \beta) \beta^{n-i} = 1 - \beta^{n-1}$$", "refuted"),  # exponent
     (r"$$O(n d^2 + d^3) = O(d^3)$$", "refuted"),  # big-O drops a term
+    # expectations over a declared Gaussian (sigma points, exact up to degree 3)
+    (GAUSSIAN + r"$$\mathbb{E}[(\mathbf{w}^\top \boldsymbol{\epsilon})^2] = \sigma^2 \lVert \mathbf{w} \rVert^2$$", "verified"),
+    (GAUSSIAN + r"$$\mathbb{E}[(\mathbf{w}^\top \boldsymbol{\epsilon})^2] = \sigma \lVert \mathbf{w} \rVert^2$$", "refuted"),
 ]
 
 
