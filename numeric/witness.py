@@ -542,6 +542,8 @@ class Evaluator:
         definition = self.world.definitions.get(e.name)
         if e.name in FUNCTIONS:
             args = [self.ev(a, frame) for a in e.args]
+            if e.name in MATRIX_FUNCTIONS and any(np.ndim(a) == 0 for a in args):
+                self.point.doubt = True  # tr(AB) of names with no shape: matrices read as scalars
             try:
                 with np.errstate(all="raise"):
                     return FUNCTIONS[e.name](*args)
@@ -831,6 +833,7 @@ def _log(x):
 
 
 INDEXED_LITERALS = ("rowvec", "colvec", "array")
+MATRIX_FUNCTIONS = ("tr", "det", "diag")
 CONSTANTS = {"e": float(np.e), "pi": float(np.pi)}
 
 
@@ -1020,7 +1023,7 @@ def compare(lhs: Expr, rhs: Expr, world: World, seed: int = 0, trials: int = TRI
         return Comparison("undecided", method, "domain", "too few points where both sides are defined")
     if doubt:
         return Comparison("undecided", method, "unknown-shape",
-                          "the sides agree only if undeclared transposed names are scalars; declare their shapes")
+                          "the sides agree only when names with no declared shape are read as scalars; declare their shapes")
     if used:
         method += "; undefined " + ", ".join(sorted(used)) + " given random smooth meanings"
     if quadrature:
