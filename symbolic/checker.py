@@ -84,6 +84,15 @@ def judge_job(lhs: Expr, rhs: Expr, world: World, seed: int, trials: int) -> Ver
     return judge(lhs, rhs, world, seed=seed, trials=trials)
 
 
+def prewarm() -> None:
+    """Pay once per process for what every document needs: the parser engine's tables
+    and the catalog's claims (both cached; a fork inherits them)."""
+    from symbolic.claims import parsed_claims
+
+    latex.parse("x")
+    parsed_claims()
+
+
 class Runner:
     """Runs jobs in the sandbox (or inline); turns a failed job into a reason."""
 
@@ -94,6 +103,8 @@ class Runner:
         self.box = None
         if options.sandbox:
             from symbolic.sandbox import Limits, Sandbox
+
+            prewarm()  # the forked worker inherits warm parser tables and the parsed catalog
 
             self.box = Sandbox(Limits(timeout_s=options.timeout_s, memory_mb=options.memory_mb))
 
@@ -141,11 +152,12 @@ def check_document(doc: Document, options: CheckOptions = CheckOptions()) -> Rep
     try:
         parsed, parse_seconds = parse_all(rels, options, runner)
         items, worlds = judge_all(doc, rels, parsed, options, runner)
+        from symbolic.claims import match_claims
+
+        # claims evaluate the document's own expressions: in the sandbox too
+        claims, items = match_claims(items, worlds, parsed, runner.run)
     finally:
         runner.close()
-    from symbolic.claims import match_claims
-
-    claims, items = match_claims(items, worlds, parsed)
     return Report(doc.name, tuple(items), tuple(claims), time.perf_counter() - start,
                   {"parse_seconds": runner.seconds.get("parse_job", []),
                    "judge_seconds": runner.seconds.get("judge_job", [])})

@@ -9,6 +9,7 @@ catalog's correct form; verified -> `established`; nothing -> `missing`.
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 
 from symbolic import latex
 from numeric.witness import substitute
@@ -26,6 +27,14 @@ def loose_key(e: Expr | None) -> str | None:
     if isinstance(e, Func) and e.args and all(isinstance(a, Sym) for a in e.args):
         return e.name.lower()  # L(w, b) is L
     return str(e).lower()
+
+
+@lru_cache(maxsize=1)
+def parsed_claims() -> tuple:
+    """(entry id, problem, Claim, parsed lhs, parsed rhs), built once per process -- before
+    the sandbox worker forks, so the worker inherits it (see `checker.Runner`)."""
+    return tuple((entry_id, problem, claim, latex.parse(claim.lhs).expr, latex.parse(claim.rhs).expr)
+                 for entry_id, problem, claim in catalog_claims())
 
 
 def catalog_claims():
@@ -56,13 +65,20 @@ def chain_heads(items) -> list[str]:
     return heads
 
 
-def applies(claim, head: Expr, world) -> bool:
+def claim_job(head: Expr, rhs: Expr, world) -> bool:
+    """Does the document's `head` evaluate to the catalog's `rhs`?  A sandbox job: the
+    head and the world come from the document (`w = 10^{10^{10}} x` must not stall the
+    checker's own process)."""
+    return judge(head, rhs, world, trials=3).status == VERIFIED
+
+
+def applies(claim, head: Expr, world, run=None, lhs: Expr | None = None, rhs: Expr | None = None) -> bool:
     """The claim is about this relation when, in the document's own context, the
     catalog's formula is what the relation's left side evaluates to (names matched
     case-blind to the document's, so `W'` in the catalog finds the sheet's `w'`)."""
     from dataclasses import replace as _replace
 
-    rhs = latex.parse(claim.rhs).expr
+    rhs = latex.parse(claim.rhs).expr if rhs is None else rhs
     if rhs is None:
         return False
     doc_names = {n.name for n in walk(head) if isinstance(n, Sym)} | set(world.definitions) \
@@ -70,7 +86,7 @@ def applies(claim, head: Expr, world) -> bool:
     by_fold = {n.lower(): n for n in doc_names}
     mapping = {s: _replace(s, name=by_fold[s.name.lower()]) for s in walk(rhs)
                if isinstance(s, Sym) and s.name not in doc_names and s.name.lower() in by_fold}
-    lhs = latex.parse(claim.lhs).expr
+    lhs = latex.parse(claim.lhs).expr if lhs is None else lhs
     if isinstance(lhs, Deriv) and isinstance(head, Deriv) and len(lhs.wrt.sub) == len(head.wrt.sub):
         # ∂L/∂w_k in the catalog, ∂L/∂w_1 in the document: k is 1 here
         mapping.update({k: v for k, v in zip(lhs.wrt.sub, head.wrt.sub) if isinstance(k, Sym) and k != v})
@@ -81,23 +97,26 @@ def applies(claim, head: Expr, world) -> bool:
         twin = next((n for n in sorted(known) if n.lower() == head.wrt.name.lower() and n != head.wrt.name), None)
         if twin:
             head = _replace(head, wrt=_replace(head.wrt, name=twin))
+    if run is not None:  # `run(fn, *args) -> (ok, value)`: the checker's sandbox
+        ok, value = run(claim_job, head, rhs, world)
+        return ok and value
     try:
-        return judge(head, rhs, world, trials=3).status == VERIFIED
+        return claim_job(head, rhs, world)
     except Exception:  # noqa: BLE001 -- a claim that cannot be evaluated here does not apply
         return False
 
 
-def match_claims(items, worlds, parsed: dict):
+def match_claims(items, worlds, parsed: dict, run=None):
     from symbolic.checker import ClaimResult, Judged
 
     heads = chain_heads(items)
     keys = [loose_key(_expr(parsed, h)) for h in heads]
     results, items = [], list(items)
-    for entry_id, problem, claim in catalog_claims():
-        want = loose_key(latex.parse(claim.lhs).expr)
+    for entry_id, problem, claim, claim_lhs, claim_rhs in parsed_claims():
+        want = loose_key(claim_lhs)
         hits = [k for k, key in enumerate(keys) if want is not None and key == want
                 and items[k].relation.kind in ("relation", "definition")
-                and applies(claim, _expr(parsed, heads[k]), worlds[k])]
+                and applies(claim, _expr(parsed, heads[k]), worlds[k], run, claim_lhs, claim_rhs)]
         refuted = [k for k in hits if items[k].verdict.status == REFUTED]
         verified = [k for k in hits if items[k].verdict.status == VERIFIED]
         for k in refuted:

@@ -294,6 +294,13 @@ def huge_exponent(_: Path) -> bytes:
     return _utf8("Problem 1\n\n$x^{99999999999} = x$\n\n$(x+1)^{99999999999} = (1+x)^{99999999999}$\n")
 
 
+def claim_bait(_: Path) -> bytes:
+    """A relation headed like a catalog claim (`w = …`: the normal equations) makes the
+    checker evaluate the document's own definition of w, a 10-billion-digit number."""
+    return _utf8("Problem 1\n\n$w = 10^{10^{10}} x$\n\n$w = 1$\n\n"
+                 "$\\frac{\\partial L}{\\partial b} = 10^{10^{10}}$\n")
+
+
 # ------------------------------------------------------------------ the table
 _FALSE = (("10^{10^{10^{10}}}", "1"), ("2^{2^{2^{2^{2^{2}}}}} - 1", "2^{2^{2^{2^{2^{2}}}}}"),
           ("(10^6)!", "1"), ("(10^{7})! - 1", "(10^{7})!"),
@@ -335,6 +342,7 @@ CASES: dict[str, Case] = {c.name: c for c in [
     Case("huge-sum", "sum.md", huge_sum, never_verified=_FALSE),
     Case("matrix-inverse", "matrix.md", matrix_inverse, note="60x60 symbolic inverse, 3600 symbols"),
     Case("huge-exponent", "exponent.md", huge_exponent, never_verified=_FALSE),
+    Case("claim-bait", "claim.md", claim_bait, note="a catalog claim evaluates 10^{10^{10}}"),
 ]}
 
 
