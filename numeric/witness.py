@@ -342,10 +342,14 @@ class Evaluator:
         base, sup = self.ints(obj.sub, frame), self.ints(obj.sup, frame)
         if rows == cols == 0:
             return self.leaf(obj.name, base, sup)
+        return self.leaves(obj.name, base, sup, rows, cols)
+
+    def leaves(self, name, base, sup, rows: int, cols: int):
+        """An array of atoms: entry (r, c) of the object `name` with indices `base`."""
         out = np.empty((rows, cols))
         for r in range(rows):
             for c in range(cols):
-                out[r, c] = self.leaf(obj.name, element(base, r, c, cols), sup)
+                out[r, c] = self.leaf(name, element(base, r, c, cols), sup)
         return out
 
     def ints(self, exprs, frame) -> tuple:
@@ -395,11 +399,7 @@ class Evaluator:
             rows, cols = (self.size(d, frame) for d in shape)
         else:
             return self.leaf(e.name, sub, sup)
-        out = np.empty((rows, cols))
-        for r in range(rows):
-            for c in range(cols):
-                out[r, c] = self.leaf(e.name, element(sub, r, c, cols), sup)
-        return out
+        return self.leaves(e.name, sub, sup, rows, cols)
 
     def stacked(self, e: Sym, shape, frame: Frame) -> bool:
         """y ∈ ℝ^n with y^i, i running to n: the samples are stacked in y."""
