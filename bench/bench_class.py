@@ -6,8 +6,8 @@
 Sheets are mutants of the built-in answer sheet and of tests/fixtures/*.md|*.tex.  A
 planted error is a relation the checker `verified` on the original sheet whose right
 side is rewritten in the text -- negated, `-\\left(rhs\\right)`, or doubled,
-`2\\left(rhs\\right)` -- so it no longer holds (never chosen: right sides that are the
-literal 0, and big-O statements, which either rewrite leaves true).  Each sheet gets 0 to 3 of them, at distinct lines; every one is checked
+`2\\left(rhs\\right)` -- so it no longer holds (never chosen: zero right sides, `0` or
+`\\mathbf{0}`, and big-O statements, which either rewrite leaves true).  Each sheet gets 0 to 3 of them, at distinct lines; every one is checked
 by re-segmenting the mutant: the relation at that line, with the same left side, must
 now have the mutated right side.  A planted error is *found* when that relation's
 verdict is `refuted`.
@@ -98,11 +98,16 @@ def verified_sites(source: Source) -> tuple[list[Site], set]:
     for item in report.items:
         r = item.relation
         if (item.verdict.status == "verified" and r.kind == "relation" and r.op == "="
-                and r.rhs.strip() != "0" and not BIG_O.search(r.lhs + r.rhs)):
+                and not is_zero(r.rhs) and not BIG_O.search(r.lhs + r.rhs)):
             span = locate(source.text, r.line, r.rhs)
             if span is not None:
                 sites.append(Site(r.line, r.lhs, r.rhs, *span))
     return sites, refuted
+
+
+def is_zero(side: str) -> bool:
+    """`0`, `\\mathbf{0}`, `\\boldsymbol{0}`, … : a side that negating or doubling leaves as is."""
+    return re.sub(r"\\[a-zA-Z]+|[{}\s]", "", side) == "0"
 
 
 def locate(text: str, line: int, rhs: str) -> tuple[int, int] | None:

@@ -136,9 +136,9 @@ class ToSympy:
         return sympy.diff(body, wrt, e.order)
 
 
-def symbolic_difference_is_zero(lhs: Expr, rhs: Expr, world: World) -> bool | None:
-    """True: SymPy proves lhs - rhs = 0; False: it simplifies to something nonzero
-    (not a proof of inequality); None: not a scalar expression SymPy can take."""
+def symbolic_difference(lhs: Expr, rhs: Expr, world: World):
+    """SymPy's simplified lhs - rhs, or None when the sides are not scalar expressions
+    SymPy can take (matrices, unknown functions, sums over symbolic bounds)."""
     conv = ToSympy(world)
     try:
         diff = conv(lhs) - conv(rhs)
@@ -146,9 +146,16 @@ def symbolic_difference_is_zero(lhs: Expr, rhs: Expr, world: World) -> bool | No
             diff = diff.doit()
         if diff.has(sympy.Sum, sympy.Indexed):
             return None  # sums over symbolic bounds: SymPy's simplification is unreliable
-        return sympy.simplify(diff) == 0
+        return sympy.simplify(diff)
     except (NotScalar, TypeError, ValueError, AttributeError, NotImplementedError):
         return None
+
+
+def symbolic_difference_is_zero(lhs: Expr, rhs: Expr, world: World) -> bool | None:
+    """True: SymPy proves lhs - rhs = 0; False: it simplifies to something nonzero
+    (not a proof of inequality); None: not a scalar expression SymPy can take."""
+    diff = symbolic_difference(lhs, rhs, world)
+    return None if diff is None else diff == 0
 
 
 # ------------------------------------------------------------------ asymptotics: O(a) = O(b)
@@ -196,7 +203,14 @@ def has_partial(e: Expr) -> bool:
 def judge(lhs: Expr, rhs: Expr, world: World, seed: int = 0, trials: int = 6) -> Verdict:
     if is_big_o(lhs) and is_big_o(rhs):
         return judge_asymptotic(lhs, rhs, world)
-    proof = symbolic_difference_is_zero(lhs, rhs, world)
+    diff = symbolic_difference(lhs, rhs, world)
+    if diff is not None and diff != 0 and diff.is_number and diff.is_finite:
+        # `10^{20} - 1 = 10^{20}`: a nonzero constant difference is exact evidence, and one
+        # that float64 with a relative tolerance cannot see
+        return Verdict(REFUTED, "symbolic (SymPy simplify)", "nonzero difference",
+                       f"the sides differ by the constant {sympy.sstr(diff)[:80]}",
+                       {"difference": sympy.sstr(diff)[:200]})
+    proof = None if diff is None else diff == 0
     layout_free = has_partial(lhs) or has_partial(rhs)
     witness = compare(lhs, rhs, world, seed=seed, trials=trials, layout_free=layout_free)
     return combine(proof, witness)
