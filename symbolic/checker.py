@@ -218,8 +218,7 @@ def judge_all(doc, rels, parsed, options, runner) -> tuple[list[Judged], list[Wo
     continues the previous one); declarations hold for their whole part (a `\\dim`
     written after the formulas that use it still applies)."""
     base = base_scope(doc, parsed, options)
-    ranges = index_ranges(parsed)
-    dims = sum_bound_names(parsed)
+    world = Worlds(index_ranges(parsed), sum_bound_names(parsed))
     hoisted = hoist_declarations(rels)
     restating = restating_problems(hoisted)
     one_hot = one_hot_by_problem(doc)
@@ -228,7 +227,7 @@ def judge_all(doc, rels, parsed, options, runner) -> tuple[list[Judged], list[Wo
     for rel in rels:
         if runner.spent():  # in-process work counts too: the rest is reported, not judged
             items.append(Judged(rel, unverified(*runner.spent())))
-            worlds.append(worlds[-1] if worlds else world_of(base, ranges, dims))
+            worlds.append(world(scope))
             continue
         if rel.problem != where[0]:
             # A problem that declares its own symbols starts afresh ("each problem restates
@@ -241,10 +240,10 @@ def judge_all(doc, rels, parsed, options, runner) -> tuple[list[Judged], list[Wo
             where = (rel.problem, rel.part)
             scope = declare_all(scope.without_inferred(), hoisted.get(where, ()))
             scope = meaning.infer_shapes(scope)
-        scope, verdict = step(scope, rel, parsed, options, runner, ranges, dims)
+        scope, verdict = step(scope, rel, parsed, options, runner, world)
         verdict = conditions(rel, verdict, parsed, conditional)
         items.append(Judged(rel, verdict))
-        worlds.append(world_of(scope, ranges, dims))
+        worlds.append(world(scope))
     return items, worlds
 
 
@@ -310,6 +309,20 @@ def conditions(rel: Relation, verdict: Verdict, parsed, conditional: set) -> Ver
     return verdict
 
 
+class Worlds:
+    """The witness's view of each scope.  Scopes are immutable, so consecutive relations
+    that do not change the scope share one World (a long run of claims costs no copies)."""
+
+    def __init__(self, ranges: dict, dims: frozenset):
+        self.ranges, self.dims = ranges, dims
+        self.last: tuple | None = None  # (scope, world); holding the scope keeps `is` meaningful
+
+    def __call__(self, scope: Scope) -> World:
+        if self.last is None or self.last[0] is not scope:
+            self.last = (scope, world_of(scope, self.ranges, self.dims))
+        return self.last[1]
+
+
 def world_of(scope: Scope, ranges: dict, dims: frozenset) -> World:
     return World(
         shapes=dict(scope.shapes),
@@ -331,7 +344,7 @@ NOT_CHECKED = {  # relation operators we read but do not judge (yet): reason, me
 }
 
 
-def step(scope: Scope, rel: Relation, parsed, options, runner, ranges, dims):
+def step(scope: Scope, rel: Relation, parsed, options, runner, world: Worlds):
     if rel.kind == "prose":
         return scope, unverified("prose", "text, no formula")
     if rel.kind == "declaration":
@@ -356,7 +369,7 @@ def step(scope: Scope, rel: Relation, parsed, options, runner, ranges, dims):
             else define_fixed(scope, sym, rhs.expr, rel.line, where)
         return meaning.infer_shapes(scope), unverified("definition", f"defines {sym}")
     left, right, reading = case_blind_variables(lhs.expr, rhs.expr, scope)
-    ok, value = runner.run(judge_job, left, right, world_of(scope, ranges, dims), options.seed, options.trials)
+    ok, value = runner.run(judge_job, left, right, world(scope), options.seed, options.trials)
     verdict = value if ok else unverified(*value)
     if reading:
         verdict = replace(verdict, message=(verdict.message + " " if verdict.message else "") + f"(read {reading})")
