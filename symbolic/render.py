@@ -82,11 +82,13 @@ def _merge(pieces):
 
 # A `Step.latex` that starts with one of these states its own relation (e.g. "\le 1/4").
 RELATIONS = ("=", "<", ">", r"\le", r"\ge", r"\leq", r"\geq", r"\approx", r"\propto", r"\sim", r"\ne")
+# a relation command must end there: `\left(` does not start with `\le`
+_OWN_RELATION = re.compile("|".join(re.escape(r) + (r"(?![A-Za-z])" if r[0] == "\\" else "") for r in RELATIONS))
 
 
 def expr_latex(step) -> str:
     """The right column with its relation: '= expr' unless Step.latex brings its own."""
-    if step.latex and step.latex.lstrip().startswith(RELATIONS):
+    if step.latex and _OWN_RELATION.match(step.latex.lstrip()):
         return step.latex.lstrip()
     return "= " + (step.latex or sp.latex(step.expr))
 
@@ -163,8 +165,9 @@ PLAIN = (  # LaTeX of labels and rule math, made readable in a terminal (order m
     (r"\\mathrm\{(\w+)\}", r"\1"), (r"\\hat\{(\w)\}", "\\1\u0302"), (r"\\tilde\{(\w)\}", "\\1\u0303"),
     (r"\\frac\{([^{}]*)\}\{([^{}]*)\}", r"\1/\2"),
     (r"\\nabla", "∇"), (r"\\partial ?", "∂"), (r"\\beta", "β"), (r"\\sigma", "σ"), (r"\\mu", "μ"),
-    (r"\\nu", "ν"), (r"\\delta", "δ"), (r"\\varepsilon", "ε"), (r"\\epsilon", "ε"), (r"\\sum", "Σ"), (r"\\le", "≤"),
-    (r"\\ne", "≠"), (r"\\iff", "⇔"), (r"\\times", "×"), (r"\\in", "∈"), (r"\\", ""), (r"[{}]", ""),
+    (r"\\nu", "ν"), (r"\\delta", "δ"), (r"\\varepsilon", "ε"), (r"\\epsilon", "ε"), (r"\\sum", "Σ"), (r"\\le(?![a-z])", "≤"),
+    (r"\\infty", "∞"), (r"\\operatorname\{(\w+)\}", r"\1"), (r"\\left|\\right", ""),
+    (r"\\ne(?![a-z])", "≠"), (r"\\iff", "⇔"), (r"\\times", "×"), (r"\\in(?![a-z])", "∈"), (r"\\", ""), (r"[{}]", ""),
 )
 
 
