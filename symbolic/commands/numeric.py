@@ -14,6 +14,9 @@ def register(subparsers) -> None:
     p.add_argument("ids", nargs="*", metavar="ID", help="catalog ids (default: all)")
     p.add_argument("--mutants", action="store_true",
                    help="also run each planted-error twin; exit 1 if one is not rejected")
+    p.add_argument("--experiments", action="store_true",
+                   help="also run the sheet's experiments (timings, simulations) and print their figures")
+    p.add_argument("--quick", action="store_true", help="with --experiments: reduced sizes (seconds, not minutes)")
     p.set_defaults(run=run)
 
 
@@ -37,7 +40,18 @@ def run(args) -> int:
                 verdict = "rejected" if not mutant.passed else "ACCEPTED"
                 rows.append(_row(mutant, verdict, f"  mutant: {name}"))
     _print_table(rows)
+    if args.experiments:
+        _experiments(args.quick)
     return 0 if ok else 1
+
+
+def _experiments(quick: bool) -> None:
+    """The figures behind the sheet-wide entries (issue 4), each with its sizes and seed."""
+    from numeric.experiments import EXPERIMENTS, run, summary
+
+    for name in EXPERIMENTS:
+        print(f"\n## {name}")
+        print(summary(name, run(name, quick=quick)))
 
 
 def _row(result, verdict: str, check: str | None = None) -> tuple[str, ...]:
