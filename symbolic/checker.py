@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import re
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
 from numeric.witness import World
@@ -177,11 +178,40 @@ def parse_all(rels, options, runner):
     for text in texts:
         if text in parsed:
             continue
+        cached = PARSES.get((text, notation))
+        if cached is not None:
+            parsed[text] = cached
+            continue
         t0 = time.perf_counter()
         ok, value = runner.run(parse_job, text, notation)
         seconds.append(time.perf_counter() - t0)
         parsed[text] = value if ok else latex.Parsed(None, value[0], value[1])
+        if ok or value[0] not in ("timeout", "worker-died", "crash"):  # load-dependent: not kept
+            PARSES.put((text, notation), parsed[text])
     return parsed, seconds
+
+
+class ParseCache:
+    """Parsed sides by (LaTeX, Notation), least recently used out first.  Parsing is a pure
+    function of that key, so a class of sheets that share formulas (statements, standard
+    steps) parses each only once per process; reports are unchanged."""
+
+    def __init__(self, size: int):
+        self.size, self.entries = size, OrderedDict()
+
+    def get(self, key):
+        value = self.entries.get(key)
+        if value is not None:
+            self.entries.move_to_end(key)
+        return value
+
+    def put(self, key, value) -> None:
+        self.entries[key] = value
+        if len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+
+
+PARSES = ParseCache(20_000)
 
 
 def base_scope(doc: Document, parsed: dict, options: CheckOptions) -> Scope:
@@ -540,26 +570,35 @@ def _closure(e: Expr, scope: Scope, seen=None) -> set[str]:
 def guard_one_sided(verdict: Verdict, lhs: Expr, rhs: Expr, scope: Scope) -> Verdict:
     """`\\sigma(z^3)(1-\\sigma(z^3)) = a(1-a)`: a name that the document never defines nor
     declares, on one side only, is shorthand the checker cannot resolve -- a random value
-    for it is no counterexample."""
+    for it is no counterexample.  Indices (of the sides or of the definitions they use),
+    functions and constants are not such names."""
+    from numeric.witness import FUNCTIONS, INDEXED_LITERALS
+
     if verdict.status != REFUTED or verdict.method == "shapes":
         return verdict
     left, right = _closure(lhs, scope), _closure(rhs, scope)
     known = {k for k in scope.definitions if isinstance(k, str)} | {k[0] for k in scope.shapes}
-    indices = {s.name for side in (lhs, rhs) for n in walk(side) if isinstance(n, Sym)
-               for x in n.sub + n.sup for s in walk(x) if isinstance(s, Sym)}
-    indices |= {n.index for side in (lhs, rhs) for n in walk(side) if isinstance(n, Sum)}
-    loose = (left ^ right) - known - indices - scope.families - scope.dims() - set(scope.one_hot) \
-        - set(scope.distributions)  # a random variable is bound by its expectation
-    from numeric.witness import FUNCTIONS
-
-    from numeric.witness import INDEXED_LITERALS
-
+    bodies = [lhs, rhs] + [d.body for d in scope.definitions.values()]
+    loose = (left ^ right) - known - _index_names(bodies) - scope.families - scope.dims() \
+        - set(scope.one_hot) - set(scope.distributions)  # a random variable is bound by its expectation
     loose = {n for n in loose if n.rstrip("'") not in FUNCTIONS and n not in INDEXED_LITERALS
-             and n not in ("I", "e", "pi", "ones")}
+             and n not in ("I", "e", "pi", "ones", "grad")}
     if loose:
         return unverified("undefined-symbol",
                           f"{', '.join(sorted(loose))} appear(s) on one side only and are never defined")
     return verdict
+
+
+def _index_names(exprs) -> set[str]:
+    """Letters used as subscripts, superscripts or summation indices anywhere in `exprs`."""
+    out = set()
+    for e in exprs:
+        for n in walk(e):
+            if isinstance(n, Sym):
+                out |= {s.name for x in n.sub + n.sup for s in walk(x) if isinstance(s, Sym)}
+            elif isinstance(n, Sum):
+                out.add(n.index)
+    return out
 
 
 def guard_hypothesis(verdict: Verdict, lhs: Expr, rhs: Expr, scope: Scope) -> Verdict:
