@@ -551,10 +551,12 @@ def _closure(e: Expr, scope: Scope, seen=None) -> set[str]:
     seen = set() if seen is None else seen
     out = set()
     for node in walk(e):
-        if isinstance(node, Sym) and node in scope.definitions:
-            if node not in seen:
-                seen.add(node)
-                out |= _closure(scope.definitions[node].body, scope, seen)
+        keys = _definitions_of(node, scope) if isinstance(node, Sym) else []
+        if keys:
+            for key in keys:
+                if key not in seen:
+                    seen.add(key)
+                    out |= _closure(scope.definitions[key].body, scope, seen)
             continue
         if isinstance(node, (Sym, Func)) and node.name not in seen:
             d = scope.definitions.get(node.name)
@@ -565,6 +567,19 @@ def _closure(e: Expr, scope: Scope, seen=None) -> set[str]:
             params = {p.name for p in d.params if isinstance(p, Sym)}
             out |= _closure(d.body, scope, seen) - params
     return out
+
+
+def _definitions_of(sym: Sym, scope: Scope) -> list:
+    """The object definitions `sym` reads: itself (m_0), the vector it is an entry of
+    (Z_1^1 of Z^1), the per-sample object (δ_1^{(i)} of δ_1), or an entrywise pattern
+    (s_j of s_i = …)."""
+    candidates = [sym, Sym(sym.name, (), sym.sup), Sym(sym.name, sym.sub, ())]
+    found = [c for c in dict.fromkeys(candidates) if c in scope.definitions]
+    for key in scope.definitions:
+        if (isinstance(key, Sym) and key.name == sym.name and is_template(key)
+                and (len(key.sub), len(key.sup)) == (len(sym.sub), len(sym.sup))):
+            found.append(key)
+    return found
 
 
 def guard_one_sided(verdict: Verdict, lhs: Expr, rhs: Expr, scope: Scope) -> Verdict:
