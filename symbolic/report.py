@@ -82,10 +82,13 @@ def to_text(report: Report, color: bool = False) -> str:
             out.append(f"      {status}: {_why(item)}")
             out.extend("      " + line for line in _evidence_lines(item))
     if report.claims:
-        out.append("\nClaims (catalog results expected in this document):")
+        out.append("\nClaims (catalog results this document states):")
         for c in report.claims:
-            where = f" (lines {', '.join(map(str, c.lines))})" if c.lines else ""
-            out.append(f"  {c.id}: {c.status}{where}")
+            if c.status != "missing":
+                out.append(f"  {c.id}: {c.status} (lines {', '.join(map(str, c.lines))})")
+        missing = [c.id for c in report.claims if c.status == "missing"]
+        if missing:
+            out.append(f"  not stated: {', '.join(missing)}")
     out.append("\n" + summary_line(report))
     return "\n".join(out) + "\n"
 
