@@ -8,6 +8,8 @@ under a time and memory limit; anything that escapes becomes a reason code.
 from __future__ import annotations
 
 import functools
+import hashlib
+import pickle
 import re
 import time
 from collections import OrderedDict
@@ -212,6 +214,21 @@ class ParseCache:
 
 
 PARSES = ParseCache(20_000)
+JUDGEMENTS = ParseCache(20_000)  # same policy: a judgement is a pure function of its (pickled) arguments
+
+
+def judged(runner, lhs: Expr, rhs: Expr, world: World, options: CheckOptions) -> Verdict:
+    """`judge_job` in the sandbox, remembered by a digest of everything it depends on
+    (sides, context, seed, trials): a class of sheets repeats most relations."""
+    key = hashlib.blake2b(pickle.dumps((lhs, rhs, world, options.seed, options.trials)), digest_size=16).digest()
+    cached = JUDGEMENTS.get(key)
+    if cached is not None:
+        return cached
+    ok, value = runner.run(judge_job, lhs, rhs, world, options.seed, options.trials)
+    verdict = value if ok else unverified(*value)
+    if ok or value[0] not in ("timeout", "worker-died", "crash"):  # load-dependent: not kept
+        JUDGEMENTS.put(key, verdict)
+    return verdict
 
 
 def base_scope(doc: Document, parsed: dict, options: CheckOptions) -> Scope:
@@ -399,8 +416,7 @@ def step(scope: Scope, rel: Relation, parsed, options, runner, world: Worlds):
             else define_fixed(scope, sym, rhs.expr, rel.line, where)
         return meaning.infer_shapes(scope), unverified("definition", f"defines {sym}")
     left, right, reading = case_blind_variables(lhs.expr, rhs.expr, scope)
-    ok, value = runner.run(judge_job, left, right, world(scope), options.seed, options.trials)
-    verdict = value if ok else unverified(*value)
+    verdict = judged(runner, left, right, world(scope), options)
     if reading:
         verdict = replace(verdict, message=(verdict.message + " " if verdict.message else "") + f"(read {reading})")
     verdict = guard_hypothesis(guard_one_sided(verdict, lhs.expr, rhs.expr, scope), lhs.expr, rhs.expr, scope)
