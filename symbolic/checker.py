@@ -592,8 +592,11 @@ def _definitions_of(sym: Sym, scope: Scope) -> list:
     candidates = [sym, Sym(sym.name, (), sym.sup), Sym(sym.name, sym.sub, ())]
     found = [c for c in dict.fromkeys(candidates) if c in scope.definitions]
     for key in scope.definitions:
-        if (isinstance(key, Sym) and key.name == sym.name and is_template(key)
-                and (len(key.sub), len(key.sup)) == (len(sym.sub), len(sym.sup))):
+        if not (isinstance(key, Sym) and key.name == sym.name and is_template(key)):
+            continue
+        fits = (len(key.sub), len(key.sup)) == (len(sym.sub), len(sym.sup))
+        whole_vector = not sym.sub and len(key.sub) == 1 and key.sup == sym.sup  # `\boldsymbol{s}` of s_i
+        if fits or whole_vector:
             found.append(key)
     return found
 
