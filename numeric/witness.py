@@ -9,14 +9,12 @@ definitions, one-hot constraints, index ranges) comes from a `World` the caller 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 import numpy as np
 
-from symbolic.expr import shape_lookup, subscripted, walk
 from symbolic.expr import (
     Add, Deriv, Delta, Dots, Expect, Expr, Func, Matrix, Mul, Norm, Num, Pow, Product, Sum, Sym,
-    Transpose,
+    Transpose, shape_lookup, subscripted, walk,
 )
 
 FD_STEP = 1e-6  # central differences, as torch.autograd.gradcheck (eps=1e-6)
@@ -362,15 +360,13 @@ class Evaluator:
             raise Unsupported("inconsistent-context", f"the definition of {e.name} does not fit the shapes in force: {err}") from None
 
     def _defined(self, e: Sym, body: Expr, frame: Frame):
-        sup = tuple(self.index_value(s, frame) for s in e.sup)
+        sup = self.ints(e.sup, frame)
         if not sup:
             value = self.ev(body, scoped(frame))
         else:
             value = self.ev(body, Frame((), sup[0], frame.cut, ()))
             if not is_scalar(value):  # ŷ = Xw, then ŷ^{(i)} is its i-th entry
                 value = self.component(value, sup, e)
-        if e.sub:
-            value = self.component(value, tuple(self.index_value(s, frame) for s in e.sub), e)
         return value
 
     def component(self, value, idx, e):
@@ -962,8 +958,6 @@ def is_index_name(name: str) -> bool:
 
 
 def _syms(e):
-    from symbolic.expr import walk
-
     return [n for n in walk(e) if isinstance(n, Sym)]
 
 
@@ -1050,8 +1044,6 @@ def confirm_alone(ev: Evaluator, side: Expr, frame: Frame, err: ShapeMismatch):
 
 
 def unknown_transposed(lhs, rhs, world: World, point: Point) -> bool:
-    from symbolic.expr import walk
-
     for side in (lhs, rhs):
         for node in walk(side):
             if isinstance(node, Transpose) and isinstance(node.arg, Sym):
@@ -1147,4 +1139,4 @@ def evidence(point: Point, frame: Frame, a, b) -> dict:
 
 
 __all__ = ["World", "Comparison", "compare", "Unsupported", "ShapeMismatch", "Evaluator", "Point",
-           "random_point", "free_indices", "FUNCTIONS", "Fraction"]
+           "random_point", "free_indices", "FUNCTIONS"]

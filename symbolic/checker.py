@@ -411,9 +411,10 @@ def step(scope: Scope, rel: Relation, parsed, options, runner, world: Worlds):
     target = meaning.definition_target(lhs.expr)
     if target is not None and defines(scope, target[0], where):
         sym, params = target
-        key = sym if (sym.sub or sym.sup) else sym.name
-        scope = scope.define(Definition(sym, params, rhs.expr, rel.line), where) if not (sym.sub or sym.sup) \
-            else define_fixed(scope, sym, rhs.expr, rel.line, where)
+        if sym.sub or sym.sup:  # m_0 = 0, s_i = …: an object with indices, keyed by itself
+            scope = define_fixed(scope, sym, rhs.expr, rel.line)
+        else:
+            scope = scope.define(Definition(sym, params, rhs.expr, rel.line), where)
         return meaning.infer_shapes(scope), unverified("definition", f"defines {sym}")
     left, right, reading = case_blind_variables(lhs.expr, rhs.expr, scope)
     verdict = judged(runner, left, right, world(scope), options)
@@ -453,7 +454,7 @@ def templates_of(scope: Scope) -> dict:
     return out
 
 
-def define_fixed(scope: Scope, sym: Sym, body: Expr, line: int, where) -> Scope:
+def define_fixed(scope: Scope, sym: Sym, body: Expr, line: int) -> Scope:
     return replace(scope, definitions={**scope.definitions, sym: Definition(sym, (), body, line)})
 
 

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from symbolic import latex
 from numeric.witness import substitute
-from symbolic.expr import Deriv, Expr, Func, Num, Sym, walk
+from symbolic.expr import Deriv, Expr, Func, Sym, walk
 from symbolic.verdict import REFUTED, VERIFIED, judge
 
 
@@ -149,4 +149,4 @@ def _expr(parsed: dict, text: str):
     return p.expr if p is not None else None
 
 
-__all__ = ["match_claims", "loose_key", "catalog_claims", "Num"]
+__all__ = ["match_claims", "loose_key", "catalog_claims"]

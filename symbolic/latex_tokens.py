@@ -115,22 +115,28 @@ def read_arg(toks: list[str], i: int) -> tuple[list[str], int]:
     return [toks[i]], i + 1
 
 
+def top_level(toks: list[str], k: int = 0):
+    """The tokens from `k` on, a whole group (opener to its closer) at a time:
+    yields (tokens, is_group)."""
+    while k < len(toks):
+        if is_opener(toks[k]):
+            j = match(toks, k)
+            yield toks[k:j + 1], True
+            k = j + 1
+        else:
+            yield [toks[k]], False
+            k += 1
+
+
 def split_top(toks: list[str], seps: frozenset[str] | set[str]) -> list[list[str]]:
     """Split at separators outside every group."""
-    parts, cur, k = [], [], 0
-    while k < len(toks):
-        t = toks[k]
-        if is_opener(t):
-            j = match(toks, k)
-            cur.extend(toks[k:j + 1])
-            k = j + 1
-            continue
-        if t in seps:
+    parts, cur = [], []
+    for chunk, group in top_level(toks):
+        if not group and chunk[0] in seps:
             parts.append(cur)
             cur = []
         else:
-            cur.append(t)
-        k += 1
+            cur.extend(chunk)
     parts.append(cur)
     return parts
 
@@ -150,19 +156,13 @@ def split_terms(toks: list[str]) -> list[tuple[str, list[str]]]:
     sign, cur, k = "+", [], 0
     if toks and toks[0] in "+-":
         sign, k = toks[0], 1
-    while k < len(toks):
-        t = toks[k]
-        if is_opener(t):
-            j = match(toks, k)
-            cur.extend(toks[k:j + 1])
-            k = j + 1
-            continue
-        if t in ("+", "-") and cur and cur[-1] not in BEFORE_UNARY:
+    for chunk, group in top_level(toks, k):
+        t = chunk[0]
+        if not group and t in ("+", "-") and cur and cur[-1] not in BEFORE_UNARY:
             terms.append((sign, cur))
             sign, cur = t, []
         else:
-            cur.append(t)
-        k += 1
+            cur.extend(chunk)
     terms.append((sign, cur))
     return terms
 

@@ -94,10 +94,6 @@ class Scope:
     def shape(self, sym: Sym) -> Shape | None:
         return shape_lookup(self.shapes, sym)
 
-    def is_matrix(self, sym: Sym) -> bool:
-        s = self.shape(sym)
-        return s is not None and s != SCALAR
-
     def definition(self, name: str) -> Definition | None:
         return self.definitions.get(name)
 
@@ -251,5 +247,5 @@ def infer_shapes(scope: Scope) -> Scope:
 __all__ = [
     "Definition", "Scope", "Shape", "SCALAR", "parse_space", "dim_target", "shape_key",
     "definition_target", "is_new_definition", "sample_families", "one_hot_names",
-    "transposed", "Transpose",
+    "transposed",
 ]

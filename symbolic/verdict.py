@@ -8,15 +8,13 @@ with reason `inconsistent`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import sympy
 
 from numeric.witness import Comparison, World, compare
-from symbolic.expr import (
-    Add, Deriv, Delta, Expr, Func, Mul, Num, Pow, Sum, Sym, Transpose, shape_lookup, walk,
-)
+from symbolic.expr import Deriv, Expr, Func, Num, Sum, Sym, Transpose, shape_lookup, walk
 
 VERIFIED, REFUTED, UNVERIFIED = "verified", "refuted", "unverified"
 
@@ -149,13 +147,6 @@ def symbolic_difference(lhs: Expr, rhs: Expr, world: World):
         return sympy.simplify(diff)
     except (NotScalar, TypeError, ValueError, AttributeError, NotImplementedError):
         return None
-
-
-def symbolic_difference_is_zero(lhs: Expr, rhs: Expr, world: World) -> bool | None:
-    """True: SymPy proves lhs - rhs = 0; False: it simplifies to something nonzero
-    (not a proof of inequality); None: not a scalar expression SymPy can take."""
-    diff = symbolic_difference(lhs, rhs, world)
-    return None if diff is None else diff == 0
 
 
 # ------------------------------------------------------------------ asymptotics: O(a) = O(b)
