@@ -16,6 +16,7 @@ from symbolic.expr import (
     Add, Deriv, Delta, Dots, Expect, Expr, Func, Matrix, Mul, Norm, Num, Pow, Product, Sum, Sym,
     Transpose, shape_lookup, subscripted, walk,
 )
+from symbolic.shapes import Var, generic_shapes, is_matrix_name
 
 FD_STEP = 1e-6  # central differences, as torch.autograd.gradcheck (eps=1e-6)
 DIM_RANGE = (2, 5)  # random concrete size of every symbolic dimension, inclusive
@@ -445,6 +446,14 @@ class Evaluator:
             return (t.name, t.sub, t.sup)
         return None
 
+    def unshaped_matrix(self, e: Expr) -> bool:
+        return any(isinstance(n, Sym) and matrix_name(n, self.world) for n in walk(e)) and self.unshaped(e)
+
+    def unshaped(self, e: Expr) -> bool:
+        """Whether `e` names an object of unknown shape (read as a scalar)."""
+        return any(isinstance(n, Sym) and self.undeclared_key(n) is not None
+                   and (n.name, n.sub, n.sup) not in self.point.inferred for n in walk(e))
+
     def ev_Mul(self, e: Mul, frame):
         out = None
         for k, f in enumerate(e.factors):
@@ -471,6 +480,8 @@ class Evaluator:
         if not is_scalar(exp):
             raise Unsupported("unsupported-notation", f"matrix exponent in {e}")
         exp = scalar(exp)
+        if is_scalar(base) and exp == -1 and self.unshaped_matrix(e.base):
+            self.point.doubt = True  # `(AB)^{-1}` of undeclared capitals: the writer means matrices
         if is_scalar(base):
             if abs(exp) > 1e4:
                 raise Unsupported("too-large", f"exponent {exp:g} too large")
@@ -538,7 +549,8 @@ class Evaluator:
         definition = self.world.definitions.get(e.name)
         if e.name in FUNCTIONS:
             args = [self.ev(a, frame) for a in e.args]
-            if e.name in MATRIX_FUNCTIONS and any(np.ndim(a) == 0 for a in args):
+            if e.name in MATRIX_FUNCTIONS and any(np.ndim(a) == 0 for a in args) and any(
+                    self.unshaped(a) for a in e.args):
                 self.point.doubt = True  # tr(AB) of names with no shape: matrices read as scalars
             try:
                 with np.errstate(all="raise"):
@@ -915,6 +927,7 @@ class Comparison:
     message: str = ""
     evidence: dict | None = None
     uninterpreted: frozenset = frozenset()  # undefined functions that were given a random meaning
+    as_matrices: bool = False  # undeclared names were read as matrices (a scalar proof says nothing)
 
 
 def free_indices(e: Expr, world: World) -> set[str]:
@@ -969,8 +982,10 @@ def random_point(world: World, seed: int, trial: int, extra_dims=()) -> Point:
 
 
 def compare(lhs: Expr, rhs: Expr, world: World, seed: int = 0, trials: int = TRIALS,
-            layout_free: bool = False) -> Comparison:
-    """Evaluate both sides at `trials` random points (fresh sizes and values each)."""
+            layout_free: bool = False, generic: dict | None = None) -> Comparison:
+    """Evaluate both sides at `trials` random points (fresh sizes and values each).
+    `generic`: shapes solved for undeclared matrix names (`symbolic.shapes`), drawn
+    afresh at each point; then a shape conflict is only a failed reading, never evidence."""
     free_l, free_r = free_indices(lhs, world), free_indices(rhs, world)
     if free_l and free_r and free_l != free_r:
         return Comparison("undecided", "indices", "index-mismatch",
@@ -984,8 +999,12 @@ def compare(lhs: Expr, rhs: Expr, world: World, seed: int = 0, trials: int = TRI
         point = random_point(world, seed, trial)
         frame = Frame(indices=tuple((i, 1 + int(point.rng.integers(0, 2))) for i in free))
         try:
+            if generic:
+                point.inferred.update(generic_sizes(generic, Evaluator(world, point), frame))
             a, b = evaluate_sides(Evaluator(world, point), lhs, rhs, frame)
         except ShapeMismatch as err:
+            if generic:
+                return Comparison("undecided", "shapes", "unknown-shape", f"read as matrices: {err}")
             return Comparison("shape", "shapes", "shape", str(err),
                               {"sizes": {k: v for k, v in point.dims.items() if k in point.dims_used},
                                "shapes": [list(s) for s in err.shapes]})
@@ -996,7 +1015,7 @@ def compare(lhs: Expr, rhs: Expr, world: World, seed: int = 0, trials: int = TRI
         except (OverflowError, ZeroDivisionError, np.linalg.LinAlgError, FloatingPointError):
             continue
         verdict = agree(a, b, layout_free)
-        if verdict == "shape" and (point.doubt or unknown_transposed(lhs, rhs, world, point)):
+        if verdict == "shape" and (generic or point.doubt or unknown_transposed(lhs, rhs, world, point)):
             return Comparison("undecided", "shapes", "unknown-shape",
                               "a transposed symbol has no declared shape here, so the sides' shapes are unknown")
         if verdict == "shape":
@@ -1005,8 +1024,12 @@ def compare(lhs: Expr, rhs: Expr, world: World, seed: int = 0, trials: int = TRI
                               {"sizes": {k: v for k, v in point.dims.items() if k in point.dims_used},
                                "shapes": [list(_shape(a)), list(_shape(b))]})
         if verdict == "different":
-            return Comparison("different", method, evidence=evidence(point, frame, a, b),
-                              uninterpreted=frozenset(point.uninterpreted))
+            seen = evidence(point, frame, a, b)
+            if generic:  # the sizes the undeclared matrices had here
+                seen["read_as_matrices"] = {str(Sym(*k)): f"{r}×{c}" for k, (r, c) in point.inferred.items()
+                                            if k in generic}
+            return Comparison("different", method, evidence=seen, uninterpreted=frozenset(point.uninterpreted),
+                              as_matrices=bool(generic))
         if verdict == "unstable":
             return Comparison("undecided", method, "numerically-unstable",
                               "the sides differ by more than rounding but less than a clear counterexample")
@@ -1016,15 +1039,84 @@ def compare(lhs: Expr, rhs: Expr, world: World, seed: int = 0, trials: int = TRI
         quadrature |= point.quadrature
     if seen_equal < 3:
         return Comparison("undecided", method, "domain", "too few points where both sides are defined")
+    if doubt and generic is None:
+        return as_matrices(lhs, rhs, world, seed, trials, layout_free)
     if doubt:
         return Comparison("undecided", method, "unknown-shape",
                           "the sides agree only when names with no declared shape are read as scalars; declare their shapes")
+    if generic:
+        method += "; " + ", ".join(sorted({k[0] if not (k[1] or k[2]) else str(Sym(*k)) for k in generic})) \
+            + " (no declared shape) read as matrices of random compatible sizes"
     if used:
         method += "; undefined " + ", ".join(sorted(used)) + " given random smooth meanings"
     if quadrature:
         method += "; expectations by Gaussian sigma points (exact for polynomials of degree ≤ 3)"
     return Comparison("equal", method.replace(f"{trials} points", f"{seen_equal} points"),
-                      uninterpreted=frozenset(used))
+                      uninterpreted=frozenset(used), as_matrices=bool(generic))
+
+
+def compare_shape(expr: Expr, shape: tuple, world: World, seed: int = 0, trials: int = TRIALS) -> Comparison:
+    """Whether `expr` has the stated shape (two Dim expressions) at random sizes."""
+    method = f"shape at {trials} random sizes"
+    for trial in range(trials):
+        point = random_point(world, seed, trial)
+        ev, frame = Evaluator(world, point), Frame()
+        try:
+            value = ev.ev(expr, frame)
+            want = tuple(ev.size(d, frame) for d in shape)
+        except ShapeMismatch as err:
+            if point.doubt:
+                return Comparison("undecided", "shapes", "unknown-shape", f"{err} (a shape there is a guess)")
+            return Comparison("shape", "shapes", "shape", f"the expression is ill-formed: {err}",
+                              {"sizes": {k: v for k, v in point.dims.items() if k in point.dims_used},
+                               "shapes": [list(s) for s in err.shapes]})
+        except Unsupported as err:
+            if err.reason == "domain":
+                continue
+            return Comparison("undecided", method, err.reason, str(err))
+        if point.doubt or isinstance(value, Eye) or unknown_transposed(expr, expr, world, point):
+            return Comparison("undecided", "shapes", "unknown-shape", "a name in it has no declared shape")
+        got = (1, 1) if is_scalar(value) else tuple(np.shape(np.atleast_2d(value)))
+        if got != want:
+            return Comparison("shape", "shapes", "shape", f"it has shape {_shape(value)}, not the stated {want}",
+                              {"sizes": {k: v for k, v in point.dims.items() if k in point.dims_used},
+                               "shapes": [list(got), list(want)]})
+    return Comparison("equal", method)
+
+
+def as_matrices(lhs: Expr, rhs: Expr, world: World, seed: int, trials: int, layout_free: bool) -> Comparison:
+    """The sides agree when undeclared names are scalars, but the relation transposes or
+    traces them: the writer means matrices.  Read them as matrices whose sizes the
+    relation itself constrains (`symbolic.shapes`): agreement verifies the identity for
+    matrices; a counterexample there refutes it, with the sizes shown."""
+    scalar_only = Comparison("undecided", "shapes", "unknown-shape",
+                             "the sides agree only when names with no declared shape are read as scalars; "
+                             "declare their shapes")
+    generic = generic_shapes((lhs, rhs), lambda s: shape_lookup(world.shapes, s), lambda s: matrix_name(s, world))
+    if not generic:
+        return scalar_only
+    again = compare(lhs, rhs, world, seed, trials, layout_free, generic)
+    return again if again.outcome in ("equal", "different") else scalar_only
+
+
+def matrix_name(sym: Sym, world: World) -> bool:
+    return (is_matrix_name(sym) and sym.name not in world.definitions and sym not in world.fixed
+            and sym.name not in world.dims and sym.name not in world.templates)
+
+
+def generic_sizes(generic: dict, ev: Evaluator, frame: Frame) -> dict:
+    """Concrete (rows, cols) for each solved name at this point: a free size is drawn
+    once per point and shared by every name that must agree on it."""
+    drawn: dict = {}
+
+    def size(d):
+        if isinstance(d, Var):
+            if d not in drawn:
+                drawn[d] = int(ev.point.rng.integers(DIM_RANGE[0], DIM_RANGE[1] + 1))
+            return drawn[d]
+        return ev.size(d, frame)
+
+    return {key: (size(r), size(c)) for key, (r, c) in generic.items()}
 
 
 def confirm_alone(ev: Evaluator, side: Expr, frame: Frame, err: ShapeMismatch):
@@ -1138,5 +1230,5 @@ def evidence(point: Point, frame: Frame, a, b) -> dict:
     }
 
 
-__all__ = ["World", "Comparison", "compare", "Unsupported", "ShapeMismatch", "Evaluator", "Point",
+__all__ = ["World", "Comparison", "compare", "compare_shape", "Unsupported", "ShapeMismatch", "Evaluator", "Point",
            "random_point", "free_indices", "FUNCTIONS"]

@@ -16,12 +16,12 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
 from numeric.witness import World
-from symbolic import latex, meaning
+from symbolic import latex, meaning, shapes
 from symbolic.document import Document
 from symbolic.expr import Deriv, Expr, Func, Num, Sum, Sym, walk
 from symbolic.meaning import Definition, Scope
 from symbolic.relation import Relation, relations
-from symbolic.verdict import REFUTED, UNVERIFIED, VERIFIED, Verdict, judge, unverified
+from symbolic.verdict import REFUTED, UNVERIFIED, VERIFIED, Verdict, judge, judge_shape, unverified
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,10 @@ def parse_job(text: str, notation: latex.Notation) -> latex.Parsed:
 
 def judge_job(lhs: Expr, rhs: Expr, world: World, seed: int, trials: int) -> Verdict:
     return judge(lhs, rhs, world, seed=seed, trials=trials)
+
+
+def shape_job(expr: Expr, shape: tuple, world: World, seed: int, trials: int) -> Verdict:
+    return judge_shape(expr, shape, world, seed=seed, trials=trials)
 
 
 def prewarm() -> None:
@@ -168,6 +172,8 @@ def check_document(doc: Document, options: CheckOptions = CheckOptions()) -> Rep
 
 def parse_all(rels, options, runner):
     texts = [t for r in rels if r.kind in PARSED_KINDS or r.op == "\\sim" for t in (r.lhs, r.rhs) if t.strip()]
+    texts += [r.lhs for r in rels if r.op == "dim" and not split_names(meaning.dim_target(r.lhs) or r.lhs)
+              and "@" not in r.lhs]
     texts += list(options.where)
     notation = latex.scan_notation(texts)
     extra = {n for b in layer_bases(rels) for n in (b, parse_name(b).name if isinstance(parse_name(b), Sym) else b)}
@@ -394,6 +400,8 @@ NOT_CHECKED = {  # relation operators we read but do not judge (yet): reason, me
 def step(scope: Scope, rel: Relation, parsed, options, runner, world: Worlds):
     if rel.kind == "prose":
         return scope, unverified("prose", "text, no formula")
+    if rel.op == "dim" and not split_names(meaning.dim_target(rel.lhs) or rel.lhs):
+        return scope, shape_claim(scope, rel, parsed, options, runner, world)
     if rel.kind == "declaration":
         return declaration(scope, rel, parsed)
     if rel.kind == "expression" or not rel.rhs.strip():
@@ -473,6 +481,50 @@ def declaration(scope: Scope, rel: Relation, parsed: dict):
                 scope = scope.declare(name, shape)
             return scope, unverified("declaration", "declares " + ", ".join(map(str, names)))
     return scope, unverified("declaration", "a statement about sets, shapes or distributions")
+
+
+def shape_claim(scope: Scope, rel: Relation, parsed, options, runner, world: Worlds) -> Verdict:
+    """`A \\xrightarrow{\\dim} (d \\times h)`, `(1 \\times d) @ (d \\times 1) = \\text{Scalar}`:
+    the shape of the left side, as stated on the right."""
+    stated = meaning.SCALAR if shapes.is_scalar_word(rel.rhs) else meaning.parse_space(rel.rhs)
+    if stated is None:
+        return unverified("unsupported-notation", f"the shape {rel.rhs.strip()} is not understood")
+    try:
+        got = shapes.shape_arithmetic(rel.lhs, meaning.dim_of)
+    except shapes.ShapeError as err:
+        return Verdict(REFUTED, "shapes", "shape mismatch", str(err),
+                       {"shapes": [[str(d) for d in s] for s in err.shapes]})
+    if got is not None:
+        if got == stated:
+            return Verdict(VERIFIED, "exact shape arithmetic (sizes compared as written)", "shape")
+        return Verdict(REFUTED, "shapes", "shape mismatch", "the product of the shapes is not the stated shape",
+                       {"shapes": [[str(d) for d in got], [str(d) for d in stated]]})
+    side = parsed.get(rel.lhs)
+    if side is None or side.expr is None:
+        return unverified(side.reason if side else "unparsed", side.message if side else "not parsed")
+    stated, notes = sizes_of_vectors(stated, scope)
+    expr, _, reading = case_blind_variables(side.expr, side.expr, scope)
+    ok, value = runner.run(shape_job, expr, stated, world(scope), options.seed, options.trials)
+    verdict = value if ok else unverified(*value)
+    notes += [f"read {reading}"] if reading else []
+    if not notes:
+        return verdict
+    if verdict.status == VERIFIED:
+        return replace(verdict, method=f"{verdict.method} ({'; '.join(notes)})")
+    return replace(verdict, message=" ".join([verdict.message] + [f"({n})" for n in notes]).strip())
+
+
+def sizes_of_vectors(shape: tuple, scope: Scope) -> tuple[tuple, list[str]]:
+    """`(h \\times d)` with h ∈ ℝ^H a vector and no size named h: h stands for its length."""
+    out, notes = [], []
+    for d in shape:
+        declared = scope.shape(d) if isinstance(d, Sym) and d.name not in scope.dims() else None
+        if declared is not None and declared[1] == Num(1) and declared[0] != Num(1):
+            out.append(declared[0])
+            notes.append(f"size {d} read as the length of {d}, {declared[0]}")
+        else:
+            out.append(d)
+    return tuple(out), notes
 
 
 def distribution(scope: Scope, rel: Relation, parsed: dict):
@@ -616,8 +668,9 @@ def guard_one_sided(verdict: Verdict, lhs: Expr, rhs: Expr, scope: Scope) -> Ver
     bodies = [lhs, rhs] + [d.body for d in scope.definitions.values()]
     loose = (left ^ right) - known - _index_names(bodies) - scope.families - scope.dims() \
         - set(scope.one_hot) - set(scope.distributions)  # a random variable is bound by its expectation
+    variables = {n.wrt.name for side in (lhs, rhs) for n in walk(side) if isinstance(n, Deriv)}
     loose = {n for n in loose if n.rstrip("'") not in FUNCTIONS and n not in INDEXED_LITERALS
-             and n not in ("I", "e", "pi", "ones", "grad")}
+             and n not in ("I", "e", "pi", "ones", "grad") and n not in variables}
     if loose:
         return unverified("undefined-symbol",
                           f"{', '.join(sorted(loose))} appear(s) on one side only and are never defined")

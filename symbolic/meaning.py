@@ -29,7 +29,8 @@ _ONE_HOT = re.compile(r"one[- ]hot", re.IGNORECASE)
 _LATIN_TOKEN = re.compile(r"(?:\\(?:mathbf|boldsymbol|bm|vec|mathrm)\s*\{\s*([A-Za-z])\s*\})|(?<![A-Za-z\\])([A-Za-z])(?![A-Za-z])")
 
 
-def _dim(text: str) -> Dim | None:
+def dim_of(text: str) -> Dim | None:
+    """`n`, `4`, `\\ell` -> a size; None for anything else."""
     text = text.strip().strip("{}").strip()
     if text.isdigit():
         return Num(int(text))
@@ -51,10 +52,10 @@ def parse_space(latex: str) -> Shape | None:
         latex = inner
     t = _DIM_TUPLE.match(latex)
     if t:
-        r, c = _dim(t.group("r")), _dim(t.group("c"))
+        r, c = dim_of(t.group("r")), dim_of(t.group("c"))
         return (r, c) if r is not None and c is not None else None
     if m:
-        d = _dim(latex)
+        d = dim_of(latex)
         return (d, ONE) if d is not None else None
     return None
 
@@ -245,7 +246,7 @@ def infer_shapes(scope: Scope) -> Scope:
 
 
 __all__ = [
-    "Definition", "Scope", "Shape", "SCALAR", "parse_space", "dim_target", "shape_key",
+    "Definition", "Scope", "Shape", "SCALAR", "parse_space", "dim_of", "dim_target", "shape_key",
     "definition_target", "is_new_definition", "sample_families", "one_hot_names",
     "transposed",
 ]

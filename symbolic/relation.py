@@ -650,6 +650,9 @@ def split_segment(segment, previous: Relation | None = None, start: int | None =
         for piece in _pieces(row.items):
             for part in _comma_split(piece):
                 new, last_side = _drafts(part, last_side)
+                if new and new[0].op == "dim" and drafts and drafts[-1].kind == "expression" \
+                        and drafts[-1].lhs == new[0].lhs:
+                    drafts.pop()  # `A \xrightarrow{\dim} (n \times d)`: A is the claim's subject
                 if new:
                     drafts.extend(new)
                 elif part.notes and part.labels:

@@ -37,13 +37,15 @@ def _evidence_lines(item: Judged) -> list[str]:
     if v.counterexample:
         ce = v.counterexample
         if "shapes" in ce:
-            out.append(f"shapes: {' vs '.join('×'.join(map(str, s)) for s in ce['shapes'])}"
-                       f" at sizes {_kv(ce.get('sizes', {}))}")
+            at = f" at sizes {_kv(ce['sizes'])}" if ce.get("sizes") else ""
+            out.append(f"shapes: {' vs '.join('×'.join(map(str, s)) for s in ce['shapes'])}{at}")
         else:
             where = [f"sizes {_kv(ce['sizes'])}"] if ce.get("sizes") else []
             where += [f"indices {_kv(ce['indices'])}"] if ce.get("indices") else []
             if where:
                 out.append("at " + ", ".join(where))
+            if ce.get("read_as_matrices"):
+                out.append("undeclared names read as matrices: " + _kv(ce["read_as_matrices"]))
             if ce.get("values"):
                 out.append("values " + _kv(ce["values"]))
             out.append(f"left = {ce.get('lhs')}   right = {ce.get('rhs')}")

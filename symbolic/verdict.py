@@ -13,7 +13,7 @@ from typing import Any
 
 import sympy
 
-from numeric.witness import Comparison, World, compare
+from numeric.witness import Comparison, World, compare, compare_shape
 from symbolic.expr import Deriv, Expr, Func, Num, Sum, Sym, Transpose, shape_lookup, walk
 
 VERIFIED, REFUTED, UNVERIFIED = "verified", "refuted", "unverified"
@@ -207,7 +207,17 @@ def judge(lhs: Expr, rhs: Expr, world: World, seed: int = 0, trials: int = 6) ->
     return combine(proof, witness)
 
 
+def judge_shape(expr: Expr, shape: tuple, world: World, seed: int = 0, trials: int = 6) -> Verdict:
+    """`h(\\hat{y} - y)^T \\xrightarrow{\\dim} (H \\times d)`: a claim about a shape."""
+    w = compare_shape(expr, shape, world, seed=seed, trials=trials)
+    if w.outcome == "equal":
+        return Verdict(VERIFIED, w.method, "shape")
+    return combine(None, w)
+
+
 def combine(proof: bool | None, w: Comparison) -> Verdict:
+    if w.as_matrices:  # SymPy read the undeclared names as commuting scalars: its answer is moot
+        proof = None
     if w.outcome == "shape":
         return Verdict(REFUTED, "shapes", "shape mismatch", w.message, w.evidence)
     if w.outcome == "undecided":

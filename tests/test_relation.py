@@ -125,7 +125,7 @@ def test_notes_keep_labels(latex, expected):
     ("(1 \\times d) @ (d \\times n) - (1 \\times n) @ (n \\times n) = (1 \\times n)",
      [("(1 \\times d) @ (d \\times n) - (1 \\times n) @ (n \\times n)", "dim", "(1 \\times n)", "declaration")]),
     ("h(\\hat{y} - y)^T \\xrightarrow{\\dim} (h \\times d)",
-     [("h(\\hat{y} - y)^T", "", "", "expression"), ("h(\\hat{y} - y)^T", "dim", "(h \\times d)", "declaration")]),
+     [("h(\\hat{y} - y)^T", "dim", "(h \\times d)", "declaration")]),
     ("w := w - \\alpha g", [("w", ":=", "w - \\alpha g", "definition")]),
     ("w \\coloneqq v", [("w", ":=", "v", "definition")]),
     ("f \\triangleq g", [("f", ":=", "g", "definition")]),

@@ -1,0 +1,55 @@
+"""Shapes solved for undeclared matrices, and shape arithmetic (`symbolic.shapes`)."""
+import pytest
+
+from symbolic.expr import Func, Mul, Num, Sym, Transpose
+from symbolic.meaning import dim_of
+from symbolic.shapes import ShapeError, Var, generic_shapes, is_scalar_word, shape_arithmetic
+
+A, B, C = Sym("A"), Sym("B"), Sym("C")
+nobody = lambda s: None  # noqa: E731  (nothing declared)
+
+
+def test_trace_of_a_product_ties_the_outer_sizes():
+    shapes = generic_shapes((Func("tr", (Mul((A, B)),)), Func("tr", (Mul((B, A)),))), nobody)
+    a, b = shapes[("A", (), ())], shapes[("B", (), ())]
+    assert a[1] == b[0] and a[0] == b[1] and a[0] != a[1]  # A is r×c, B is c×r: rectangular allowed
+    assert all(isinstance(d, Var) for d in a + b)
+
+
+def test_declared_sizes_reach_undeclared_names():
+    known = lambda s: (Sym("n"), Sym("d")) if s.name == "X" else None  # noqa: E731
+    shapes = generic_shapes((Mul((Sym("X"), A)), Mul((Sym("X"), A))), known)
+    assert shapes[("A", (), ())][0] == Sym("d")
+
+
+@pytest.mark.parametrize("sides", [
+    (Mul((A, B)), Num(1)),  # a matrix equals a scalar: no matrix reading
+    (Func("f", (A,)), A),  # an unknown function of a matrix
+])
+def test_unsolvable_readings_give_none(sides):
+    assert generic_shapes(sides, nobody) is None
+
+
+def test_lower_case_names_stay_scalars():
+    assert generic_shapes((Mul((Sym("a"), Sym("b"))), Mul((Sym("b"), Sym("a")))), nobody) is None
+
+
+def test_transpose_swaps():
+    shapes = generic_shapes((Transpose(Mul((A, B))), Mul((Transpose(B), Transpose(A)))), nobody)
+    assert shapes is not None
+
+
+def test_shape_arithmetic():
+    assert shape_arithmetic(r"(1 \times d) @ (d \times n) @ (n \times 1)", dim_of) == (Num(1), Num(1))
+    assert shape_arithmetic(r"(n \times d) @ (d \times 1) - (n \times 1)", dim_of) == (Sym("n"), Num(1))
+    assert shape_arithmetic(r"w^T X", dim_of) is None
+
+
+@pytest.mark.parametrize("latex", [r"(1 \times d) @ (n \times d)", r"(1 \times d) @ (d \times 1) + (d \times 1)"])
+def test_shape_arithmetic_catches_mismatches(latex):
+    with pytest.raises(ShapeError):
+        shape_arithmetic(latex, dim_of)
+
+
+def test_scalar_words():
+    assert is_scalar_word(r"\text{Scalar}") and is_scalar_word("scalar") and not is_scalar_word("(n \\times 1)")
