@@ -52,6 +52,7 @@ class World:
     fixed: dict = field(default_factory=dict)  # Sym with concrete indices -> body (`m_0 = 0`)
     templates: dict = field(default_factory=dict)  # name -> ((pattern Sym, body), ...): `s_i = e^{z_i}/…`
     distributions: dict = field(default_factory=dict)  # name -> ("normal", mean Expr, variance Expr)
+    pinned: dict = field(default_factory=dict)  # name -> value every atom of it has (`\xrightarrow{w, b=0}`)
 
 
 @dataclass
@@ -71,9 +72,14 @@ class Point:
     depth: int = 0  # nesting of recursive definitions being unrolled
     dims_used: set = field(default_factory=set)  # sizes this evaluation actually read
     quadrature: bool = False  # an expectation was evaluated by Gaussian sigma points
+    pinned: dict = field(default_factory=dict)  # name -> value assumed for all its atoms
+    pinned_used: set = field(default_factory=set)  # pinned names this evaluation read
 
     def atom(self, key) -> float:
         self.touched.add(key)
+        if key[0] in self.pinned:  # still a variable: finite differences nudge it
+            self.pinned_used.add(key[0])
+            return self.pinned[key[0]] + self.nudges.get(key, 0.0)
         if key not in self.atoms:
             self.atoms[key] = float(self.rng.uniform(*VALUE_RANGE))
         return self.atoms[key] + self.nudges.get(key, 0.0)
@@ -288,8 +294,9 @@ class Evaluator:
 
     def template_for(self, obj: Sym):
         """The document's entrywise definition (`s_i = …`, `\\hat{y}^{(i)} = …`, `m_t = …`)
-        whose pattern `obj` fits: same number of indices, equal where the pattern is a number."""
-        for pattern, body in self.world.templates.get(obj.name, ()):
+        whose pattern `obj` fits: same number of indices, equal where the pattern is a number.
+        The latest such definition wins (`m_n = …` in an answer shadows `m_t = …` in the question)."""
+        for pattern, body in reversed(self.world.templates.get(obj.name, ())):
             slots = pattern.sub + pattern.sup
             if (len(pattern.sub), len(pattern.sup)) == (len(obj.sub), len(obj.sup)) and all(
                     isinstance(p, Sym) or p == v for p, v in zip(slots, obj.sub + obj.sup)):
@@ -978,7 +985,7 @@ def random_point(world: World, seed: int, trial: int, extra_dims=()) -> Point:
     rng = np.random.default_rng([seed, trial])
     names = sorted(set(world.dims) | set(extra_dims))
     dims = {n: int(rng.integers(DIM_RANGE[0], DIM_RANGE[1] + 1)) for n in names}
-    return Point(rng=rng, dims=dims)
+    return Point(rng=rng, dims=dims, pinned=dict(world.pinned))
 
 
 def compare(lhs: Expr, rhs: Expr, world: World, seed: int = 0, trials: int = TRIALS,
@@ -992,7 +999,7 @@ def compare(lhs: Expr, rhs: Expr, world: World, seed: int = 0, trials: int = TRI
                           f"free indices differ: {', '.join(sorted(free_l))} vs {', '.join(sorted(free_r))}")
     free = sorted(free_l | free_r)
     method = f"randomized float64, {trials} points with random sizes (rtol={RTOL:g})"
-    seen_equal, used, doubt, quadrature = 0, set(), False, False
+    seen_equal, used, doubt, quadrature, pinned = 0, set(), False, False, set()
     for trial in range(3 * trials):
         if seen_equal >= trials:
             break
@@ -1025,6 +1032,8 @@ def compare(lhs: Expr, rhs: Expr, world: World, seed: int = 0, trials: int = TRI
                                "shapes": [list(_shape(a)), list(_shape(b))]})
         if verdict == "different":
             seen = evidence(point, frame, a, b)
+            if point.pinned_used:
+                seen["assumed"] = {n: point.pinned[n] for n in sorted(point.pinned_used)}
             if generic:  # the sizes the undeclared matrices had here
                 seen["read_as_matrices"] = {str(Sym(*k)): f"{r}×{c}" for k, (r, c) in point.inferred.items()
                                             if k in generic}
@@ -1034,6 +1043,7 @@ def compare(lhs: Expr, rhs: Expr, world: World, seed: int = 0, trials: int = TRI
             return Comparison("undecided", method, "numerically-unstable",
                               "the sides differ by more than rounding but less than a clear counterexample")
         seen_equal += 1
+        pinned |= point.pinned_used
         used |= point.uninterpreted
         doubt |= point.doubt
         quadrature |= point.quadrature
@@ -1051,6 +1061,9 @@ def compare(lhs: Expr, rhs: Expr, world: World, seed: int = 0, trials: int = TRI
         method += "; undefined " + ", ".join(sorted(used)) + " given random smooth meanings"
     if quadrature:
         method += "; expectations by Gaussian sigma points (exact for polynomials of degree ≤ 3)"
+    if pinned:
+        method += "; under the stated assumption " + ", ".join(
+            f"{n} = {world.pinned[n]:g}" for n in sorted(pinned))
     return Comparison("equal", method.replace(f"{trials} points", f"{seen_equal} points"),
                       uninterpreted=frozenset(used), as_matrices=bool(generic))
 
@@ -1123,6 +1136,7 @@ def confirm_alone(ev: Evaluator, side: Expr, frame: Frame, err: ShapeMismatch):
     """Re-evaluate the ill-formed side with no shapes inferred from elsewhere: if it is
     still ill-formed on its own, that is evidence; otherwise the shapes are ambiguous."""
     alone = Evaluator(ev.world, Point(rng=ev.point.rng, dims=ev.point.dims, atoms=dict(ev.point.atoms),
+                                      pinned=ev.point.pinned,
                                       hot=dict(ev.point.hot)))
     try:
         alone.ev(side, frame)

@@ -277,6 +277,7 @@ def judge_all(doc, rels, parsed, options, runner) -> tuple[list[Judged], list[Wo
     one_hot = one_hot_by_problem(doc)
     items, worlds = [], []
     scope, where, conditional = base, (object(), object()), set()
+    solutions, solved = stated_solutions(rels, parsed), {}
     for rel in rels:
         if runner.spent():  # in-process work counts too: the rest is reported, not judged
             items.append(Judged(rel, unverified(*runner.spent())))
@@ -291,10 +292,17 @@ def judge_all(doc, rels, parsed, options, runner) -> tuple[list[Judged], list[Wo
             scope = scope.with_one_hot(one_hot.get(rel.problem, ()))
         if (rel.problem, rel.part) != where:
             where = (rel.problem, rel.part)
-            scope = declare_all(scope.without_inferred(), hoisted.get(where, ()))
+            scope = declare_all(replace(scope.without_inferred(), pinned={}), hoisted.get(where, ()))
             scope = meaning.infer_shapes(scope)
-        scope, verdict = step(scope, rel, parsed, options, runner, world)
-        verdict = conditions(rel, verdict, parsed, conditional)
+        scope = assume(scope, rel)
+        solution = solutions.get(rel.segment)
+        if solution is not None and rel.index <= solution.index:
+            verdict = at_solution(scope, rel, solution, solved, parsed, options, runner, world)
+            if rel.index == solution.index and verdict.status != REFUTED:
+                scope, _ = step(scope, rel, parsed, options, runner, world)  # w is the solution from here on
+        else:
+            scope, verdict = step(scope, rel, parsed, options, runner, world)
+            verdict = conditions(rel, verdict, parsed, conditional)
         items.append(Judged(rel, verdict))
         worlds.append(world(scope))
     return items, worlds
@@ -355,11 +363,82 @@ def conditions(rel: Relation, verdict: Verdict, parsed, conditional: set) -> Ver
             and verdict.status != VERIFIED):
         conditional.add(rel.segment)
         return unverified("condition", "a stationarity condition (an equation to solve), not an identity")
-    if rel.note and "=" in rel.note:
+    if rel.note and "=" in rel.note and meaning.parse_assumption(rel.note) is None:
         conditional.add(rel.segment)
     if rel.segment in conditional and verdict.status == REFUTED:
         return unverified("conditional", "holds only under the condition stated before it in this formula")
     return verdict
+
+
+def stated_solutions(rels, parsed) -> dict:
+    """segment -> the relation `w = E` that solves a stationarity condition stated
+    before it in the same formula: `\\nabla_w L = 0 \\Rightarrow X^T X w = X^T y
+    \\Rightarrow w = (X^T X)^{-1} X^T y`."""
+    out, condition = {}, {}
+    for rel in rels:
+        lhs, rhs = parsed.get(rel.lhs), parsed.get(rel.rhs)
+        if rel.op != "=" or not (lhs and rhs and lhs.expr is not None and rhs.expr is not None):
+            continue
+        if isinstance(lhs.expr, Deriv) and rhs.expr == Num(0):
+            condition.setdefault(rel.segment, lhs.expr.wrt)
+        elif (condition.get(rel.segment) == lhs.expr and rel.segment not in out
+              and lhs.expr not in walk(rhs.expr)):
+            out[rel.segment] = rel
+    return out
+
+
+def at_solution(scope: Scope, rel: Relation, solution: Relation, solved: dict, parsed, options, runner,
+                world) -> Verdict:
+    """Each equation of the formula, judged with the variable set to the stated solution:
+    the gradient there must be zero, the normal equations must hold.  The solution itself
+    must have the variable's shape, and stands or falls with the condition it solves (the
+    formula's first equation)."""
+    var, value = parsed[solution.lhs].expr, parsed[solution.rhs].expr
+    shown = f"{solution.lhs.strip()} = {solution.rhs.strip()}"
+    key = ("shape", rel.segment)
+    if key not in solved:
+        shape = scope.shape(var)
+        ok, fit = (True, None) if shape is None else runner.run(
+            shape_job, value, shape, world(scope), options.seed, options.trials)
+        solved[key] = fit if ok else unverified(*fit)
+    fit = solved[key]
+    if rel.index == solution.index:
+        if fit is not None and fit.status == REFUTED:
+            return replace(fit, message=f"the solution does not have the shape of {solution.lhs.strip()}: {fit.message}")
+        first = solved.get(rel.segment)
+        if first is None or first.status == UNVERIFIED:
+            return unverified("solution", f"the condition this solves could not be judged at {shown}")
+        if first.status == VERIFIED:
+            return replace(first, method=f"solves the condition before it: {first.method}")
+        return replace(first, message=f"does not solve the condition before it: {first.message}")
+    lhs, rhs = parsed.get(rel.lhs), parsed.get(rel.rhs)
+    if (fit is not None and fit.status != VERIFIED) or rel.op != "=" or not (lhs and rhs and lhs.expr and rhs.expr):
+        _, verdict = step(scope, rel, parsed, options, runner, world)
+        return conditions(rel, verdict, parsed, {rel.segment})
+    trial = scope.define(Definition(var, (), value, solution.line), (rel.problem, rel.part))
+    left, right, _ = case_blind_variables(lhs.expr, rhs.expr, trial)
+    verdict = guard_one_sided(judged(runner, left, right, world(trial), options), lhs.expr, rhs.expr, trial)
+    first = solved.setdefault(rel.segment, verdict)
+    if verdict.status == VERIFIED:
+        return replace(verdict, method=f"{verdict.method}, at the stated solution {shown}")
+    if first.status == REFUTED:  # the solution is what is wrong: refuted there, once
+        return unverified("conditional", f"an equation to solve; the stated solution {shown} does not satisfy "
+                                         "the first one")
+    if verdict.status == REFUTED:  # a wrong step between a condition and the solution that satisfies it
+        return replace(verdict, message=f"{verdict.message} (at the stated solution {shown}, "
+                                        "which satisfies the first condition)")
+    return verdict
+
+
+def assume(scope: Scope, rel: Relation) -> Scope:
+    """`\\xrightarrow{w, b=0}` before a relation: it and the rest of the part are worked at
+    that point (every entry of w, of its declared twin W, and of b is 0)."""
+    assumption = meaning.parse_assumption(rel.note)
+    if assumption is None:
+        return scope
+    names, value = assumption
+    twins = {k[0] for k in scope.shapes if k[0].lower() in names}
+    return replace(scope, pinned={**scope.pinned, **{n: value for n in set(names) | twins}})
 
 
 class Worlds:
@@ -387,6 +466,7 @@ def world_of(scope: Scope, ranges: dict, dims: frozenset) -> World:
         index_ranges=ranges,
         distributions=dict(scope.distributions),
         dims=dims | frozenset(scope.dims()),
+        pinned=dict(scope.pinned),
     )
 
 
@@ -664,7 +744,7 @@ def guard_one_sided(verdict: Verdict, lhs: Expr, rhs: Expr, scope: Scope) -> Ver
     if verdict.status != REFUTED or verdict.method == "shapes":
         return verdict
     left, right = _closure(lhs, scope), _closure(rhs, scope)
-    known = {k for k in scope.definitions if isinstance(k, str)} | {k[0] for k in scope.shapes}
+    known = {k for k in scope.definitions if isinstance(k, str)} | {k[0] for k in scope.shapes} | set(scope.pinned)
     bodies = [lhs, rhs] + [d.body for d in scope.definitions.values()]
     loose = (left ^ right) - known - _index_names(bodies) - scope.families - scope.dims() \
         - set(scope.one_hot) - set(scope.distributions)  # a random variable is bound by its expectation

@@ -287,6 +287,8 @@ def infer(examples: list[list[str]], last: list[str]) -> tuple[list[str], int, l
             return None
         fixed = False
     caps = _captures(first, holes, last)
+    if caps is None and fixed:
+        caps = _captures_without_last_power(first, holes, last)
     if caps is None:
         return None
     changed = sorted(p for p in holes if fixed or caps[p] != [first[p]])
@@ -305,6 +307,45 @@ def infer(examples: list[list[str]], last: list[str]) -> tuple[list[str], int, l
     if _strip(upper) == [str(lower)]:
         return None
     return first, lower, upper, offsets
+
+
+def _vanishing_powers(toks: list[str], holes: set[int]):
+    """(start, end, hole, head) of each power `base^{head - c}` whose exponent ends in a
+    counted position: at the last term it may be written out (`\\beta^{n-n}`) or, being
+    1, left out (`… + (1-\\beta) g_n`).  The base is one token, maybe with a subscript."""
+    for hole in holes:
+        if not (hole >= 4 and toks[hole - 1] == "-" and hole + 1 < len(toks) and toks[hole + 1] == "}"):
+            continue
+        try:
+            open_ = max(k for k in range(hole) if toks[k] == "{" and k > 0 and toks[k - 1] == "^")
+        except ValueError:
+            continue
+        head = toks[open_ + 1:hole - 1]
+        if not head or not _balanced(head):
+            continue
+        start = open_ - 2  # the base token
+        if start >= 2 and toks[start - 1] == "_":
+            start -= 2  # `\\beta_1^{t-1}`: base `\\beta _ 1`
+        if start >= 0 and toks[start] not in ("{", "}", "(", ")", "^", "_"):
+            yield start, hole + 1, hole, head
+
+
+def _captures_without_last_power(first: list[str], holes: set[int], last: list[str]):
+    """Captures of `last` against `first` with a vanishing power left out: the last
+    term of `\\beta^{n-1} g_1 + \\beta^{n-2} g_2 + \\dots + g_n`.  The power's head (n)
+    must be what the other counted positions reach there, so its exponent is 0."""
+    for start, end, hole, head in _vanishing_powers(first, holes):
+        width = end - start + 1
+        kept = {p if p < start else p - width for p in holes if p != hole}
+        caps = _captures(first[:start] + first[end + 1:], kept, last)
+        if caps is None or not kept:
+            continue
+        back = {(p if p < start else p + width): c for p, c in caps.items()}
+        other = min(back)
+        reached = _shifted(back[other], int(first[hole]) - int(first[other]))  # the exponent's count
+        if _strip(reached) == _strip(head):
+            return {**back, hole: reached}
+    return None
 
 
 def _sequence_like(a: list[str], b: list[str]) -> bool:

@@ -60,6 +60,18 @@ def parse_space(latex: str) -> Shape | None:
     return None
 
 
+_ASSUMPTION = re.compile(r"^\s*([A-Za-z](?:\s*,\s*[A-Za-z])*)\s*=\s*(-?\d+(?:\.\d+)?)\s*$")
+
+
+def parse_assumption(label: str | None) -> tuple[tuple[str, ...], float] | None:
+    """`\\xrightarrow{w, b=0}`: from here on every w and b (each entry, any index) is 0.
+    Only single-letter names set to a number: anything else is a condition we do not use."""
+    m = _ASSUMPTION.match(label or "")
+    if not m:
+        return None
+    return tuple(n.strip() for n in m.group(1).split(",")), float(m.group(2))
+
+
 def dim_target(latex: str) -> str | None:
     """`\\dim(W^1)` -> `W^1`."""
     m = _DIM_OF.match(latex.strip())
@@ -86,6 +98,7 @@ class Scope:
     families: frozenset = frozenset()  # names used with a sample index (y^{(i)})
     inferred: frozenset = frozenset()  # shape keys that were inferred, not declared
     distributions: dict = field(default_factory=dict)  # name -> ("normal", mean, variance)
+    pinned: dict = field(default_factory=dict)  # name -> value assumed for all its entries, for this part
 
     def without_inferred(self) -> "Scope":
         shapes = {k: v for k, v in self.shapes.items() if k not in self.inferred}
@@ -246,7 +259,7 @@ def infer_shapes(scope: Scope) -> Scope:
 
 
 __all__ = [
-    "Definition", "Scope", "Shape", "SCALAR", "parse_space", "dim_of", "dim_target", "shape_key",
+    "Definition", "Scope", "Shape", "SCALAR", "parse_space", "dim_of", "parse_assumption", "dim_target", "shape_key",
     "definition_target", "is_new_definition", "sample_families", "one_hot_names",
     "transposed",
 ]

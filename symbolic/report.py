@@ -44,6 +44,8 @@ def _evidence_lines(item: Judged) -> list[str]:
             where += [f"indices {_kv(ce['indices'])}"] if ce.get("indices") else []
             if where:
                 out.append("at " + ", ".join(where))
+            if ce.get("assumed"):
+                out.append("assumed " + _kv(ce["assumed"]))
             if ce.get("read_as_matrices"):
                 out.append("undeclared names read as matrices: " + _kv(ce["read_as_matrices"]))
             if ce.get("values"):

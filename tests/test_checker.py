@@ -71,6 +71,7 @@ def test_refutations_carry_evidence(checked):
 DECLS = r"$X \in \mathbb{R}^{n \times d}$, $\mathbf{y} \in \mathbb{R}^{n}$, $\mathbf{w} \in \mathbb{R}^{d}$." + "\n\n"
 GAUSSIAN = (r"$\boldsymbol{\epsilon} \in \mathbb{R}^{d}$, $\boldsymbol{\epsilon} \sim \mathcal{N}(0, \sigma^2 I)$"
             + "\n\n")
+LOSS = r"$L = \frac{1}{2n} \lVert X\mathbf{w} - \mathbf{y} \rVert^2$" + "\n\n"
 CASES = [
     # (relation, expected)
     (r"$$(X\mathbf{w} - \mathbf{y})^\top (X\mathbf{w} - \mathbf{y}) = \mathbf{w}^\top X^\top X \mathbf{w} - 2 \mathbf{y}^\top X \mathbf{w} + \mathbf{y}^\top \mathbf{y}$$", "verified"),
@@ -87,6 +88,11 @@ CASES = [
     # expectations over a declared Gaussian (sigma points, exact up to degree 3)
     (GAUSSIAN + r"$$\mathbb{E}[(\mathbf{w}^\top \boldsymbol{\epsilon})^2] = \sigma^2 \lVert \mathbf{w} \rVert^2$$", "verified"),
     (GAUSSIAN + r"$$\mathbb{E}[(\mathbf{w}^\top \boldsymbol{\epsilon})^2] = \sigma \lVert \mathbf{w} \rVert^2$$", "refuted"),
+    # a stated solution of a stationarity condition: the gradient must vanish there
+    (LOSS + r"$$\nabla_{\mathbf{w}} L = 0 \Rightarrow X^\top X \mathbf{w} = X^\top \mathbf{y} \Rightarrow \mathbf{w} = (X^\top X)^{-1} X^\top \mathbf{y}$$", "verified"),
+    (LOSS + r"$$\nabla_{\mathbf{w}} L = 0 \Rightarrow X^\top X \mathbf{w} = X^\top \mathbf{y} \Rightarrow \mathbf{w} = 2 (X^\top X)^{-1} X^\top \mathbf{y}$$", "refuted"),  # factor
+    (LOSS + r"$$\nabla_{\mathbf{w}} L = 0 \Rightarrow X^\top X \mathbf{w} = X^\top \mathbf{y} \Rightarrow \mathbf{w} = (X X^\top)^{-1} X^\top \mathbf{y}$$", "refuted"),  # order
+    (LOSS + r"$$\nabla_{\mathbf{w}} L = 0 \Rightarrow X^\top X \mathbf{w} = - X^\top \mathbf{y}$$", "unverified"),  # no solution stated: a condition
 ]
 
 
@@ -134,3 +140,26 @@ def test_unreadable_input_is_one_line_exit_2(tmp_path, capsys):
     assert main(["check", str(bad)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("derivcheck: error:")
+
+
+# -- an assumption stated on an arrow holds for the rest of the part --------------------------
+ZERO_INIT = (r"$W \in \mathbb{R}^{3 \times d}$, $x \in \mathbb{R}^{d}$, $b \in \mathbb{R}^{3}$" + "\n\n"
+             + r"$$z = W x + b \xrightarrow{w, b=0} z = {value}$$" + "\n\n"
+             + r"$$\sigma(z) = {sigmoid}$$" + "\n")
+
+
+@pytest.mark.parametrize("value,sigmoid,expected", [
+    (r"\begin{bmatrix} 0 \\ 0 \\ 0 \end{bmatrix}", r"[0.5, 0.5, 0.5]^T", ["verified", "verified"]),
+    (r"\begin{bmatrix} 1 \\ 0 \\ 0 \end{bmatrix}", r"[0.5, 0.5, 0.5]^T", ["refuted", "verified"]),  # wrong value
+    (r"\begin{bmatrix} 0 \\ 0 \\ 0 \end{bmatrix}", r"[1, 1, 1]^T", ["verified", "refuted"]),  # σ(0) is 1/2
+])
+def test_arrow_assumption(value, sigmoid, expected):
+    text = ZERO_INIT.replace("{value}", value).replace("{sigmoid}", sigmoid)
+    report = check_document(parse_document(text, "zero.md", "md"), CheckOptions(sandbox=False))
+    claims = [i.verdict for i in report.items if i.relation.kind == "relation"][-2:]
+    assert [v.status for v in claims] == expected, claims
+    for v in claims:
+        if v.status == "verified":
+            assert "assumption" in v.method
+        if v.status == "refuted":
+            assert v.counterexample.get("assumed"), v

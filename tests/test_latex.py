@@ -494,7 +494,8 @@ def test_ellipsis_expansion(latex, expected):
     r"x_1 + x_2 + \dots",  # no last term
     r"x_1 - x_2 + \dots + x_n",  # alternating signs
     r"\vdots",
-    r"\beta^{n-1}(1 - \beta) \nabla J_1 + \beta^{n-2}(1 - \beta) \nabla J_2 + \dots + (1 - \beta) \nabla J_n",  # sheet
+    r"\beta^{n-1} g_1 + \beta^{n-2} g_2 + \dots + g_{n-1}",  # the left-out power would be β^1, not 1
+    r"\beta^{n-1} g_1 + \beta^{n-2} g_2 + \dots + \beta g_n",  # last term not the template at n
     r"\begin{bmatrix} a_1 + b_1 \\ \vdots \\ c \end{bmatrix}",
     r"a_1 \cdots a_n",  # product ellipsis
 ])
@@ -716,3 +717,14 @@ def test_sll_and_ll_agree(monkeypatch):
 # -- the normalization table documents itself ---------------------------------------------
 def test_every_rule_has_an_example():
     assert all(r.name and " -> " in r.example for r in L.NORMALIZATION)
+
+
+@pytest.mark.parametrize("latex,upper", [
+    (r"\beta^{n-1}(1 - \beta) \nabla J_1 + \beta^{n-2}(1 - \beta) \nabla J_2 + \dots + (1 - \beta) \nabla J_n", "n"),
+    (r"\beta_1^{t-1} g_1 + \beta_1^{t-2} g_2 + \dots + g_t", "t"),
+])
+def test_ellipsis_last_term_without_its_vanishing_power(latex, upper):
+    """`β^{n-k}` is β^0 = 1 in the last term, and writers leave it out."""
+    r = parse(latex)
+    assert isinstance(r.expr, Sum) and r.expr.upper == Sym(upper) and r.expr.lower == Num(1), r
+    assert "beta" in str(r.expr) and f"({upper} + (-1·{r.expr.index}))" in str(r.expr)
