@@ -1180,6 +1180,10 @@ def evaluate_sides(ev: Evaluator, lhs: Expr, rhs: Expr, frame: Frame):
             if isinstance(r, Unsupported):
                 raise r
         if any(isinstance(r, Eye) for r in results):
+            other = [r for r in results if not isinstance(r, Eye)]
+            if other and np.ndim(other[0]) == 2 and other[0].shape[0] != other[0].shape[1] and not ev.point.doubt:
+                raise ShapeMismatch(f"c·I is square at every size; the other side is {_shape(other[0])}",
+                                    (("k", "k"), _shape(other[0])))
             raise Unsupported("unknown-shape", "a side is an identity matrix of unknown size")
         if ev.point.inferred == known:
             return results[0], results[1]

@@ -16,7 +16,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
 from numeric.witness import World
-from symbolic import latex, meaning, shapes
+from symbolic import chain_rule, latex, meaning, shapes
 from symbolic.document import Document
 from symbolic.expr import Deriv, Expr, Func, Num, Sum, Sym, walk
 from symbolic.meaning import Definition, Scope
@@ -292,9 +292,9 @@ def judge_all(doc, rels, parsed, options, runner) -> tuple[list[Judged], list[Wo
             scope = scope.with_one_hot(one_hot.get(rel.problem, ()))
         if (rel.problem, rel.part) != where:
             where = (rel.problem, rel.part)
-            scope = declare_all(replace(scope.without_inferred(), pinned={}), hoisted.get(where, ()))
+            scope = declare_all(replace(scope.without_inferred(), pinned={}, pinned_in=None), hoisted.get(where, ()))
             scope = meaning.infer_shapes(scope)
-        scope = assume(scope, rel)
+        scope = assume(scope, rel, parsed)
         solution = solutions.get(rel.segment)
         if solution is not None and rel.index <= solution.index:
             verdict = at_solution(scope, rel, solution, solved, parsed, options, runner, world)
@@ -430,15 +430,22 @@ def at_solution(scope: Scope, rel: Relation, solution: Relation, solved: dict, p
     return verdict
 
 
-def assume(scope: Scope, rel: Relation) -> Scope:
-    """`\\xrightarrow{w, b=0}` before a relation: it and the rest of the part are worked at
-    that point (every entry of w, of its declared twin W, and of b is 0)."""
+def assume(scope: Scope, rel: Relation, parsed: dict) -> Scope:
+    """`\\xrightarrow{w, b=0}` before a relation: it, the rest of its formula and the
+    formulas after it in the part are worked at that point (every entry of w, of its
+    declared twin W, and of b is 0) -- the forward pass of a zero-initialised network.  The
+    first later formula that differentiates ends it: a gradient evaluated at a point where
+    weights vanish would let wrong formulas pass."""
     assumption = meaning.parse_assumption(rel.note)
     if assumption is None:
+        if scope.pinned and rel.segment != scope.pinned_in and any(
+                isinstance(n, Deriv) for t in (rel.lhs, rel.rhs) if parsed.get(t) and parsed[t].expr
+                for n in walk(parsed[t].expr)):
+            return replace(scope, pinned={}, pinned_in=None)
         return scope
     names, value = assumption
     twins = {k[0] for k in scope.shapes if k[0].lower() in names}
-    return replace(scope, pinned={**scope.pinned, **{n: value for n in set(names) | twins}})
+    return replace(scope, pinned={**scope.pinned, **{n: value for n in set(names) | twins}}, pinned_in=rel.segment)
 
 
 class Worlds:
@@ -459,7 +466,7 @@ def world_of(scope: Scope, ranges: dict, dims: frozenset) -> World:
     return World(
         shapes=dict(scope.shapes),
         definitions={k: (d.params, d.body) for k, d in scope.definitions.items() if not isinstance(k, Sym)},
-        fixed={k: d.body for k, d in scope.definitions.items() if isinstance(k, Sym) and not is_template(k)},
+        fixed={k: d.body for k, d in scope.definitions.items() if isinstance(k, Sym) and not meaning.is_template(k)},
         templates=templates_of(scope),
         one_hot=scope.one_hot,
         families=scope.families,
@@ -491,11 +498,15 @@ def step(scope: Scope, rel: Relation, parsed, options, runner, world: Worlds):
     if rel.op != "=":
         return scope, unverified("unsupported-relation", f"relation {rel.op} is not checked")
     lhs, rhs = parsed.get(rel.lhs), parsed.get(rel.rhs)
+    where = (rel.problem, rel.part)
     for side in (lhs, rhs):
         if side is None or side.expr is None:
             reason = side.reason if side is not None else "unparsed"
-            return scope, unverified(reason or "unparsed", side.message if side else "not parsed")
-    where = (rel.problem, rel.part)
+            message = side.message if side else "not parsed"
+            target = meaning.definition_target(lhs.expr) if side is rhs and lhs and lhs.expr else None
+            if target is not None and defines(scope, target[0], where):  # `S = \{(x^{(i)}, y^{(i)})\}`
+                return scope, unverified("definition", f"defines {target[0]} (its right side is not read: {message})")
+            return scope, unverified(reason or "unparsed", message)
     target = meaning.definition_target(lhs.expr)
     if target is not None and defines(scope, target[0], where):
         sym, params = target
@@ -505,9 +516,13 @@ def step(scope: Scope, rel: Relation, parsed, options, runner, world: Worlds):
             scope = scope.define(Definition(sym, params, rhs.expr, rel.line), where)
         return meaning.infer_shapes(scope), unverified("definition", f"defines {sym}")
     left, right, reading = case_blind_variables(lhs.expr, rhs.expr, scope)
+    (left, chain_l), (right, chain_r) = chain_rule.collapse(left, scope), chain_rule.collapse(right, scope)
     verdict = judged(runner, left, right, world(scope), options)
     if reading:
         verdict = replace(verdict, message=(verdict.message + " " if verdict.message else "") + f"(read {reading})")
+    if chain_l + chain_r and verdict.status == VERIFIED:
+        verdict = replace(verdict, method=f"{verdict.method}; chain rule through {', '.join(chain_l + chain_r)} "
+                                          "(each link depends on the last only through the next, by the definitions)")
     verdict = guard_hypothesis(guard_one_sided(verdict, lhs.expr, rhs.expr, scope), lhs.expr, rhs.expr, scope)
     return scope, verdict
 
@@ -522,21 +537,10 @@ def defines(scope: Scope, sym: Sym, where) -> bool:
     return meaning.is_new_definition(scope, sym, where)
 
 
-def is_template(sym: Sym) -> bool:
-    """`s_i = …`, `m_t = …`, `\\hat{y}^{(i)} = …`, `\\delta_1^{(i)} = …`: a definition for
-    every value of one-letter Latin indices (`J_{\\lambda}` is a name, not a family)."""
-    slots = sym.sub + sym.sup
-    letters = [x for x in slots if isinstance(x, Sym)]
-    return bool(letters) and all(
-        isinstance(x, Num) or (isinstance(x, Sym) and not x.sub and not x.sup and len(x.name) == 1
-                               and x.name.isascii() and x.name.isalpha())
-        for x in slots)
-
-
 def templates_of(scope: Scope) -> dict:
     out: dict = {}
     for k, d in scope.definitions.items():
-        if isinstance(k, Sym) and is_template(k):
+        if isinstance(k, Sym) and meaning.is_template(k):
             out.setdefault(k.name, ())
             out[k.name] += ((k, d.body),)
     return out
@@ -684,7 +688,7 @@ def case_blind_variables(lhs: Expr, rhs: Expr, scope: Scope):
         for node in walk(side):
             if isinstance(node, Deriv) and node.wrt.name not in known:
                 twins = sorted(n for n in known if n.lower() == node.wrt.name.lower() and n != node.wrt.name)
-                if len(twins) == 1 and node.wrt.name not in _closure(node.body, scope):
+                if len(twins) == 1 and node.wrt.name not in meaning.closure(node.body, scope):
                     renames[node.wrt.name] = twins[0]
     if not renames:
         return lhs, rhs, ""
@@ -692,46 +696,6 @@ def case_blind_variables(lhs: Expr, rhs: Expr, scope: Scope):
                if isinstance(n, Sym) and n.name in renames}
     reading = ", ".join(f"{a} as {b}" for a, b in sorted(renames.items()))
     return substitute(lhs, mapping), substitute(rhs, mapping), reading
-
-
-def _closure(e: Expr, scope: Scope, seen=None) -> set[str]:
-    """Names a side depends on, through the definitions in scope (a defined object stands
-    for its definition; a function's parameters are not names of the document)."""
-    seen = set() if seen is None else seen
-    out = set()
-    for node in walk(e):
-        keys = _definitions_of(node, scope) if isinstance(node, Sym) else []
-        if keys:
-            for key in keys:
-                if key not in seen:
-                    seen.add(key)
-                    out |= _closure(scope.definitions[key].body, scope, seen)
-            continue
-        if isinstance(node, (Sym, Func)) and node.name not in seen:
-            d = scope.definitions.get(node.name)
-            if d is None:
-                out.add(node.name)
-                continue
-            seen.add(node.name)
-            params = {p.name for p in d.params if isinstance(p, Sym)}
-            out |= _closure(d.body, scope, seen) - params
-    return out
-
-
-def _definitions_of(sym: Sym, scope: Scope) -> list:
-    """The object definitions `sym` reads: itself (m_0), the vector it is an entry of
-    (Z_1^1 of Z^1), the per-sample object (δ_1^{(i)} of δ_1), or an entrywise pattern
-    (s_j of s_i = …)."""
-    candidates = [sym, Sym(sym.name, (), sym.sup), Sym(sym.name, sym.sub, ())]
-    found = [c for c in dict.fromkeys(candidates) if c in scope.definitions]
-    for key in scope.definitions:
-        if not (isinstance(key, Sym) and key.name == sym.name and is_template(key)):
-            continue
-        fits = (len(key.sub), len(key.sup)) == (len(sym.sub), len(sym.sup))
-        whole_vector = not sym.sub and len(key.sub) == 1 and key.sup == sym.sup  # `\boldsymbol{s}` of s_i
-        if fits or whole_vector:
-            found.append(key)
-    return found
 
 
 def guard_one_sided(verdict: Verdict, lhs: Expr, rhs: Expr, scope: Scope) -> Verdict:
@@ -743,7 +707,7 @@ def guard_one_sided(verdict: Verdict, lhs: Expr, rhs: Expr, scope: Scope) -> Ver
 
     if verdict.status != REFUTED or verdict.method == "shapes":
         return verdict
-    left, right = _closure(lhs, scope), _closure(rhs, scope)
+    left, right = meaning.closure(lhs, scope), meaning.closure(rhs, scope)
     known = {k for k in scope.definitions if isinstance(k, str)} | {k[0] for k in scope.shapes} | set(scope.pinned)
     bodies = [lhs, rhs] + [d.body for d in scope.definitions.values()]
     loose = (left ^ right) - known - _index_names(bodies) - scope.families - scope.dims() \
@@ -777,7 +741,7 @@ def guard_hypothesis(verdict: Verdict, lhs: Expr, rhs: Expr, scope: Scope) -> Ve
     from numeric.witness import FUNCTIONS
 
     for side, other in ((lhs, rhs), (rhs, lhs)):
-        names = _closure(side, scope)
+        names = meaning.closure(side, scope)
         known_function = any(n.rstrip("'") in FUNCTIONS for n in names)
         if isinstance(other, Num) and not known_function and not (names & _defined_names(scope)):
             return unverified("hypothesis", "a premise about names the document does not define")

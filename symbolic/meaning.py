@@ -98,7 +98,8 @@ class Scope:
     families: frozenset = frozenset()  # names used with a sample index (y^{(i)})
     inferred: frozenset = frozenset()  # shape keys that were inferred, not declared
     distributions: dict = field(default_factory=dict)  # name -> ("normal", mean, variance)
-    pinned: dict = field(default_factory=dict)  # name -> value assumed for all its entries, for this part
+    pinned: dict = field(default_factory=dict)  # name -> value assumed for all its entries (see checker.assume)
+    pinned_in: int | None = None  # the segment whose arrow stated the assumption
 
     def without_inferred(self) -> "Scope":
         shapes = {k: v for k, v in self.shapes.items() if k not in self.inferred}
@@ -258,8 +259,59 @@ def infer_shapes(scope: Scope) -> Scope:
     return scope
 
 
+def is_template(sym: Sym) -> bool:
+    """`s_i = …`, `m_t = …`, `\\hat{y}^{(i)} = …`, `\\delta_1^{(i)} = …`: a definition for
+    every value of one-letter Latin indices (`J_{\\lambda}` is a name, not a family)."""
+    slots = sym.sub + sym.sup
+    letters = [x for x in slots if isinstance(x, Sym)]
+    return bool(letters) and all(
+        isinstance(x, Num) or (isinstance(x, Sym) and not x.sub and not x.sup and len(x.name) == 1
+                               and x.name.isascii() and x.name.isalpha())
+        for x in slots)
+
+
+def closure(e: Expr, scope: Scope, seen=None) -> set[str]:
+    """Names a side depends on, through the definitions in scope (a defined object stands
+    for its definition; a function's parameters are not names of the document)."""
+    seen = set() if seen is None else seen
+    out = set()
+    for node in walk(e):
+        keys = definitions_of(node, scope) if isinstance(node, Sym) else []
+        if keys:
+            for key in keys:
+                if key not in seen:
+                    seen.add(key)
+                    out |= closure(scope.definitions[key].body, scope, seen)
+            continue
+        if isinstance(node, (Sym, Func)) and node.name not in seen:
+            d = scope.definitions.get(node.name)
+            if d is None:
+                out.add(node.name)
+                continue
+            seen.add(node.name)
+            params = {p.name for p in d.params if isinstance(p, Sym)}
+            out |= closure(d.body, scope, seen) - params
+    return out
+
+
+def definitions_of(sym: Sym, scope: Scope) -> list:
+    """The object definitions `sym` reads: itself (m_0), the vector it is an entry of
+    (Z_1^1 of Z^1), the per-sample object (δ_1^{(i)} of δ_1), or an entrywise pattern
+    (s_j of s_i = …)."""
+    candidates = [sym, Sym(sym.name, (), sym.sup), Sym(sym.name, sym.sub, ())]
+    found = [c for c in dict.fromkeys(candidates) if c in scope.definitions]
+    for key in scope.definitions:
+        if not (isinstance(key, Sym) and key.name == sym.name and is_template(key)):
+            continue
+        fits = (len(key.sub), len(key.sup)) == (len(sym.sub), len(sym.sup))
+        whole_vector = not sym.sub and len(key.sub) == 1 and key.sup == sym.sup  # `\boldsymbol{s}` of s_i
+        if fits or whole_vector:
+            found.append(key)
+    return found
+
+
 __all__ = [
     "Definition", "Scope", "Shape", "SCALAR", "parse_space", "dim_of", "parse_assumption", "dim_target", "shape_key",
     "definition_target", "is_new_definition", "sample_families", "one_hot_names",
-    "transposed",
+    "transposed", "is_template", "closure", "definitions_of",
 ]

@@ -88,6 +88,7 @@ CASES = [
     # expectations over a declared Gaussian (sigma points, exact up to degree 3)
     (GAUSSIAN + r"$$\mathbb{E}[(\mathbf{w}^\top \boldsymbol{\epsilon})^2] = \sigma^2 \lVert \mathbf{w} \rVert^2$$", "verified"),
     (GAUSSIAN + r"$$\mathbb{E}[(\mathbf{w}^\top \boldsymbol{\epsilon})^2] = \sigma \lVert \mathbf{w} \rVert^2$$", "refuted"),
+    (r"$$\lambda I = \begin{bmatrix} \lambda \\ \lambda \end{bmatrix}$$", "refuted"),  # c·I is square, never 2×1
     # a stated solution of a stationarity condition: the gradient must vanish there
     (LOSS + r"$$\nabla_{\mathbf{w}} L = 0 \Rightarrow X^\top X \mathbf{w} = X^\top \mathbf{y} \Rightarrow \mathbf{w} = (X^\top X)^{-1} X^\top \mathbf{y}$$", "verified"),
     (LOSS + r"$$\nabla_{\mathbf{w}} L = 0 \Rightarrow X^\top X \mathbf{w} = X^\top \mathbf{y} \Rightarrow \mathbf{w} = 2 (X^\top X)^{-1} X^\top \mathbf{y}$$", "refuted"),  # factor
@@ -163,3 +164,26 @@ def test_arrow_assumption(value, sigmoid, expected):
             assert "assumption" in v.method
         if v.status == "refuted":
             assert v.counterexample.get("assumed"), v
+
+
+# -- chain-rule products: valid chains are the derivative they compose ----------------------
+NET = (r"Let $x \in \mathbb{R}^{d}$, $W \in \mathbb{R}^{d \times H}$, $V \in \mathbb{R}^{H \times k}$, "
+       r"$y \in \mathbb{R}^{k}$, $h = W^T x$, $u = V^T h$, $L = \frac{1}{2} \lVert u - y \rVert^2$ and "
+       r"$R = L + \lVert V \rVert^2$." + "\n\n")
+
+
+@pytest.mark.parametrize("relation,expected", [
+    (r"\frac{\partial L}{\partial V} = \frac{\partial L}{\partial u} \frac{\partial u}{\partial V}", "verified"),
+    (r"\frac{\partial L}{\partial W} = \frac{\partial L}{\partial u} \frac{\partial u}{\partial h} \frac{\partial h}{\partial W}", "verified"),
+    (r"\frac{\partial L}{\partial u} \frac{\partial u}{\partial V} = h (u - y)^T", "verified"),
+    (r"\frac{\partial L}{\partial u} \frac{\partial u}{\partial V} = 2 h (u - y)^T", "refuted"),  # factor
+    (r"\frac{\partial L}{\partial u} \frac{\partial u}{\partial V} = h (u + y)^T", "refuted"),  # sign
+    (r"\frac{\partial L}{\partial W} = \frac{\partial L}{\partial u} \frac{\partial h}{\partial W}", "unverified"),  # broken link
+    (r"\frac{\partial R}{\partial V} = \frac{\partial R}{\partial u} \frac{\partial u}{\partial V}", "unverified"),  # R also depends on V directly
+])
+def test_chain_rule_products(relation, expected):
+    doc = parse_document(NET + f"$${relation}$$\n", "net.md", "md")
+    verdict = check_document(doc, CheckOptions(sandbox=False)).items[-1].verdict
+    assert verdict.status == expected, verdict
+    if expected == "verified" and "partial u}" in relation.split("=")[-1]:
+        assert "chain rule" in verdict.method
