@@ -158,7 +158,7 @@ def check_document(doc: Document, options: CheckOptions = CheckOptions()) -> Rep
     runner = Runner(options)
     try:
         parsed, parse_seconds = parse_all(rels, options, runner)
-        items, worlds = judge_all(doc, rels, parsed, options, runner)
+        items, worlds, _ = judge_all(doc, rels, parsed, options, runner)
         from symbolic.claims import match_claims
 
         # claims evaluate the document's own expressions: in the sandbox too
@@ -265,7 +265,7 @@ def index_ranges(parsed: dict) -> dict:
     return out
 
 
-def judge_all(doc, rels, parsed, options, runner) -> tuple[list[Judged], list[World]]:
+def judge_all(doc, rels, parsed, options, runner) -> tuple[list[Judged], list[World], list[Scope]]:
     """Judge in document order.  Context: everything defined and declared so far in the
     problem (a new part may redefine a name; a problem without declarations of its own
     continues the previous one); declarations hold for their whole part (a `\\dim`
@@ -275,13 +275,14 @@ def judge_all(doc, rels, parsed, options, runner) -> tuple[list[Judged], list[Wo
     hoisted = hoist_declarations(rels)
     restating = restating_problems(hoisted)
     one_hot = one_hot_by_problem(doc)
-    items, worlds = [], []
+    items, worlds, scopes = [], [], []
     scope, where, conditional = base, (object(), object()), set()
     solutions, solved = stated_solutions(rels, parsed), {}
     for rel in rels:
         if runner.spent():  # in-process work counts too: the rest is reported, not judged
             items.append(Judged(rel, unverified(*runner.spent())))
             worlds.append(world(scope))
+            scopes.append(scope)
             continue
         if rel.problem != where[0]:
             # A problem that declares its own symbols starts afresh ("each problem restates
@@ -305,7 +306,8 @@ def judge_all(doc, rels, parsed, options, runner) -> tuple[list[Judged], list[Wo
             verdict = conditions(rel, verdict, parsed, conditional)
         items.append(Judged(rel, verdict))
         worlds.append(world(scope))
-    return items, worlds
+        scopes.append(scope)
+    return items, worlds, scopes
 
 
 def restating_problems(hoisted: dict) -> set:
@@ -515,16 +517,24 @@ def step(scope: Scope, rel: Relation, parsed, options, runner, world: Worlds):
         else:
             scope = scope.define(Definition(sym, params, rhs.expr, rel.line), where)
         return meaning.infer_shapes(scope), unverified("definition", f"defines {sym}")
-    left, right, reading = case_blind_variables(lhs.expr, rhs.expr, scope)
-    (left, chain_l), (right, chain_r) = chain_rule.collapse(left, scope), chain_rule.collapse(right, scope)
+    left, right, reading, chains = prepared(lhs.expr, rhs.expr, scope)
     verdict = judged(runner, left, right, world(scope), options)
     if reading:
         verdict = replace(verdict, message=(verdict.message + " " if verdict.message else "") + f"(read {reading})")
-    if chain_l + chain_r and verdict.status == VERIFIED:
-        verdict = replace(verdict, method=f"{verdict.method}; chain rule through {', '.join(chain_l + chain_r)} "
+    if chains and verdict.status == VERIFIED:
+        verdict = replace(verdict, method=f"{verdict.method}; chain rule through {', '.join(chains)} "
                                           "(each link depends on the last only through the next, by the definitions)")
     verdict = guard_hypothesis(guard_one_sided(verdict, lhs.expr, rhs.expr, scope), lhs.expr, rhs.expr, scope)
     return scope, verdict
+
+
+def prepared(lhs: Expr, rhs: Expr, scope: Scope):
+    """The sides as the witness judges them: derivative variables read case-blind where
+    the document means the twin (w' for W'), chain-rule products as the derivative they
+    compose.  Returns (lhs, rhs, reading note, chain notes)."""
+    left, right, reading = case_blind_variables(lhs, rhs, scope)
+    (left, chain_l), (right, chain_r) = chain_rule.collapse(left, scope), chain_rule.collapse(right, scope)
+    return left, right, reading, chain_l + chain_r
 
 
 def defines(scope: Scope, sym: Sym, where) -> bool:

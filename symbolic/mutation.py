@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields, replace
 from fractions import Fraction
 from typing import Callable
 
-from symbolic.expr import Add, Delta, Expr, Mul, Num, Pow, Sym, Transpose, shape_lookup
+from symbolic.expr import Add, Delta, Expr, Matrix, Mul, Num, Pow, Sym, Transpose, shape_lookup
 
 
 def _rewrite_first(e: Expr, match: Callable[[Expr], Expr | None]) -> Expr | None:
@@ -59,8 +59,17 @@ def add_transpose(e, shapes=None):
     return _rewrite_first(e, match)
 
 
+def is_zero(e) -> bool:
+    """`0`, `\\mathbf{0}`-like literals and matrices of zeros: scaling or negating them is no error."""
+    if isinstance(e, Matrix):
+        return all(is_zero(x) for row in e.rows for x in row)
+    if isinstance(e, Transpose):
+        return is_zero(e.arg)
+    return e == Num(Fraction(0))
+
+
 def scale_by_two(e):
-    return None if e == Num(Fraction(0)) else Mul((Num(Fraction(2)), e))  # 2·0 is no error
+    return None if is_zero(e) else Mul((Num(Fraction(2)), e))
 
 
 def shift_exponent(e):
@@ -125,22 +134,23 @@ def score(results: list[Mutant]) -> dict:
 def mutation_run(doc, options) -> list[Mutant]:
     """Check `doc`, then plant every operator's error in each verified equation and judge
     the mutant in the same context (same definitions, shapes and seed)."""
-    from symbolic.checker import Runner, judge_all, judge_job, parse_all
+    from symbolic.checker import Runner, judge_all, judge_job, parse_all, prepared
     from symbolic.relation import relations
 
     rels = relations(doc)
     runner = Runner(options)
     try:
         parsed, _ = parse_all(rels, options, runner)
-        items, worlds = judge_all(doc, rels, parsed, options, runner)
+        items, worlds, scopes = judge_all(doc, rels, parsed, options, runner)
         out = []
-        for item, world in zip(items, worlds):
+        for item, world, scope in zip(items, worlds, scopes):
             rel = item.relation
             if item.verdict.status != "verified" or rel.op != "=":
                 continue
             lhs, rhs = parsed[rel.lhs].expr, parsed[rel.rhs].expr
             for name, mutated in mutants_of(lhs, rhs, world.shapes):
-                ok, verdict = runner.run(judge_job, lhs, mutated, world, options.seed, options.trials)
+                left, right, _, _ = prepared(lhs, mutated, scope)  # as the checker judges it
+                ok, verdict = runner.run(judge_job, left, right, world, options.seed, options.trials)
                 out.append(Mutant(rel.line, name, verdict.status if ok else "unverified",
                                   verdict.reason if ok else verdict[0]))
         return out
