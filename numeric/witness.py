@@ -369,6 +369,9 @@ class Evaluator:
 
     def _defined(self, e: Sym, body: Expr, frame: Frame):
         sup = self.ints(e.sup, frame)
+        shape = self.shape_of(e)
+        if body == Num(0) and shape is not None and shape != (Num(1), Num(1)):
+            return np.zeros(tuple(self.size(d, frame) for d in shape))  # `W = 0` for a declared matrix
         if not sup:
             value = self.ev(body, scoped(frame))
         else:
@@ -432,10 +435,20 @@ class Evaluator:
                 if key and is_scalar(v) and key not in self.point.inferred:
                     self.point.inferred[key] = arrays[0] if not isinstance(t, Transpose) else arrays[0][::-1]
                     return self.ev_Add(e, frame)
+        if arrays and any(isinstance(t, Num) for t in e.terms):
+            values = self.broadcast_numbers(e.terms, values, arrays[0])
         total = values[0]
         for v in values[1:]:
             total = add(total, v, e)
         return total
+
+    def broadcast_numbers(self, terms, values, shape):
+        """`1 - \\sigma(z)` with z a vector: the number is a vector of that number, as ML
+        notation writes it.  Beside a matrix it could mean c·I or a matrix of c: undecided."""
+        if 1 not in shape:
+            raise Unsupported("ambiguous", "a number added to a matrix: a multiple of I, or a matrix of that number?")
+        return [np.full(shape, scalar(v)) if isinstance(t, Num) and is_scalar(v) else v
+                for t, v in zip(terms, values)]
 
     def undeclared_key(self, t: Expr) -> tuple | None:
         while isinstance(t, (Mul, Transpose)):
@@ -1033,7 +1046,7 @@ def compare(lhs: Expr, rhs: Expr, world: World, seed: int = 0, trials: int = TRI
         if verdict == "different":
             seen = evidence(point, frame, a, b)
             if point.pinned_used:
-                seen["assumed"] = {n: point.pinned[n] for n in sorted(point.pinned_used)}
+                seen["assumed"] = {n: f"{point.pinned[n]:g}" for n in sorted(point.pinned_used)}
             if generic:  # the sizes the undeclared matrices had here
                 seen["read_as_matrices"] = {str(Sym(*k)): f"{r}×{c}" for k, (r, c) in point.inferred.items()
                                             if k in generic}

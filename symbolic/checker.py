@@ -298,9 +298,9 @@ def judge_all(doc, rels, parsed, options, runner) -> tuple[list[Judged], list[Wo
         scope = assume(scope, rel, parsed)
         solution = solutions.get(rel.segment)
         if solution is not None and rel.index <= solution.index:
+            # the solution is a claim, not a definition: binding w to it would evaluate every
+            # later formula of w at the optimum, where a wrong gradient can vanish too
             verdict = at_solution(scope, rel, solution, solved, parsed, options, runner, world)
-            if rel.index == solution.index and verdict.status != REFUTED:
-                scope, _ = step(scope, rel, parsed, options, runner, world)  # w is the solution from here on
         else:
             scope, verdict = step(scope, rel, parsed, options, runner, world)
             verdict = conditions(rel, verdict, parsed, conditional)
