@@ -533,7 +533,10 @@ def prepared(lhs: Expr, rhs: Expr, scope: Scope):
     the document means the twin (w' for W'), chain-rule products as the derivative they
     compose.  Returns (lhs, rhs, reading note, chain notes)."""
     left, right, reading = case_blind_variables(lhs, rhs, scope)
-    (left, chain_l), (right, chain_r) = chain_rule.collapse(left, scope), chain_rule.collapse(right, scope)
+    try:
+        (left, chain_l), (right, chain_r) = chain_rule.collapse(left, scope), chain_rule.collapse(right, scope)
+    except RecursionError:  # in this process, not the sandbox: a deep tree is left as written
+        return left, right, reading, []
     return left, right, reading, chain_l + chain_r
 
 
