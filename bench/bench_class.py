@@ -106,8 +106,11 @@ def verified_sites(source: Source) -> tuple[list[Site], set]:
 
 
 def is_zero(side: str) -> bool:
-    """`0`, `\\mathbf{0}`, `\\boldsymbol{0}`, … : a side that negating or doubling leaves as is."""
-    return re.sub(r"\\[a-zA-Z]+|[{}\s]", "", side) == "0"
+    """`0`, `\\mathbf{0}`, a matrix of zeros, … : a side that negating or doubling leaves as is."""
+    from symbolic import latex, mutation
+
+    expr = latex.parse(side).expr
+    return expr is not None and mutation.is_zero(expr)
 
 
 def locate(text: str, line: int, rhs: str) -> tuple[int, int] | None:

@@ -194,15 +194,16 @@ def parse_all(rels, options, runner):
         ok, value = runner.run(parse_job, text, notation)
         seconds.append(time.perf_counter() - t0)
         parsed[text] = value if ok else latex.Parsed(None, value[0], value[1])
-        if ok or value[0] not in ("timeout", "worker-died", "crash"):  # load-dependent: not kept
+        if ok or value[0] not in LOAD_DEPENDENT:
             PARSES.put((text, notation), parsed[text])
     return parsed, seconds
 
 
-class ParseCache:
-    """Parsed sides by (LaTeX, Notation), least recently used out first.  Parsing is a pure
-    function of that key, so a class of sheets that share formulas (statements, standard
-    steps) parses each only once per process; reports are unchanged."""
+class Memo:
+    """Results of pure jobs by key, least recently used out first.  Parsing is a pure
+    function of (LaTeX, Notation), and a seeded job of its pickled arguments, so a class
+    of sheets that share formulas (statements, standard steps, catalog claims) computes
+    each only once per process; reports are unchanged."""
 
     def __init__(self, size: int):
         self.size, self.entries = size, OrderedDict()
@@ -219,22 +220,29 @@ class ParseCache:
             self.entries.popitem(last=False)
 
 
-PARSES = ParseCache(20_000)
-JUDGEMENTS = ParseCache(20_000)  # same policy: a judgement is a pure function of its (pickled) arguments
+LOAD_DEPENDENT = ("timeout", "worker-died", "crash")  # failures never remembered
+PARSES = Memo(20_000)
+REMEMBERED = Memo(20_000)  # judgements, claim checks, shape checks (`remembered`)
+
+
+def remembered(run, fn, *args) -> tuple:
+    """`run(fn, *args) -> (ok, value)`, remembered by a digest of the job and its arguments:
+    for a seeded job (judge_job, claims.claim_job, shape_job) a pure function of them, and
+    a class of sheets asks the same of most relations, claims and shape statements."""
+    key = hashlib.blake2b(pickle.dumps((fn.__module__, fn.__qualname__, args)), digest_size=16).digest()
+    cached = REMEMBERED.get(key)
+    if cached is not None:
+        return cached
+    ok, value = run(fn, *args)
+    if ok or value[0] not in LOAD_DEPENDENT:
+        REMEMBERED.put(key, (ok, value))
+    return ok, value
 
 
 def judged(runner, lhs: Expr, rhs: Expr, world: World, options: CheckOptions) -> Verdict:
-    """`judge_job` in the sandbox, remembered by a digest of everything it depends on
-    (sides, context, seed, trials): a class of sheets repeats most relations."""
-    key = hashlib.blake2b(pickle.dumps((lhs, rhs, world, options.seed, options.trials)), digest_size=16).digest()
-    cached = JUDGEMENTS.get(key)
-    if cached is not None:
-        return cached
-    ok, value = runner.run(judge_job, lhs, rhs, world, options.seed, options.trials)
-    verdict = value if ok else unverified(*value)
-    if ok or value[0] not in ("timeout", "worker-died", "crash"):  # load-dependent: not kept
-        JUDGEMENTS.put(key, verdict)
-    return verdict
+    """`judge_job` in the sandbox, remembered (sides, context, seed, trials)."""
+    ok, value = remembered(runner.run, judge_job, lhs, rhs, world, options.seed, options.trials)
+    return value if ok else unverified(*value)
 
 
 def base_scope(doc: Document, parsed: dict, options: CheckOptions) -> Scope:
@@ -400,8 +408,8 @@ def at_solution(scope: Scope, rel: Relation, solution: Relation, solved: dict, p
     key = ("shape", rel.segment)
     if key not in solved:
         shape = scope.shape(var)
-        ok, fit = (True, None) if shape is None else runner.run(
-            shape_job, value, shape, world(scope), options.seed, options.trials)
+        ok, fit = (True, None) if shape is None else remembered(
+            runner.run, shape_job, value, shape, world(scope), options.seed, options.trials)
         solved[key] = fit if ok else unverified(*fit)
     fit = solved[key]
     if rel.index == solution.index:
@@ -601,7 +609,7 @@ def shape_claim(scope: Scope, rel: Relation, parsed, options, runner, world: Wor
         return unverified(side.reason if side else "unparsed", side.message if side else "not parsed")
     stated, notes = sizes_of_vectors(stated, scope)
     expr, _, reading = case_blind_variables(side.expr, side.expr, scope)
-    ok, value = runner.run(shape_job, expr, stated, world(scope), options.seed, options.trials)
+    ok, value = remembered(runner.run, shape_job, expr, stated, world(scope), options.seed, options.trials)
     verdict = value if ok else unverified(*value)
     notes += [f"read {reading}"] if reading else []
     if not notes:

@@ -98,7 +98,9 @@ def applies(claim, head: Expr, world, run=None, lhs: Expr | None = None, rhs: Ex
         if twin:
             head = _replace(head, wrt=_replace(head.wrt, name=twin))
     if run is not None:  # `run(fn, *args) -> (ok, value)`: the checker's sandbox
-        ok, value = run(claim_job, head, rhs, world)
+        from symbolic.checker import remembered
+
+        ok, value = remembered(run, claim_job, head, rhs, world)  # a class asks the same of each claim
         return ok and value
     try:
         return claim_job(head, rhs, world)

@@ -8,7 +8,7 @@ with reason `inconsistent`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sympy
@@ -204,7 +204,21 @@ def judge(lhs: Expr, rhs: Expr, world: World, seed: int = 0, trials: int = 6) ->
     proof = None if diff is None else diff == 0
     layout_free = has_partial(lhs) or has_partial(rhs)
     witness = compare(lhs, rhs, world, seed=seed, trials=trials, layout_free=layout_free)
+    if witness.outcome == "different" and opaque_applications(lhs, rhs, witness.uninterpreted):
+        witness = replace(witness, uninterpreted=frozenset())
     return combine(proof, witness)
+
+
+def opaque_applications(lhs: Expr, rhs: Expr, functions: frozenset) -> bool:
+    """`\\beta m_0 + (1-\\beta) \\nabla J_1 = -(1-\\beta) \\nabla J_1`: the undefined function
+    is applied to the same arguments on both sides and never differentiated, so each
+    application is one unknown value, the same on both sides -- a counterexample then
+    holds whatever the function means.  (`\\nabla(a+b) = \\nabla a + \\nabla b` applies it to
+    different arguments: its meaning matters, and the refutation is not made.)"""
+    if not functions or any(isinstance(n, Deriv) for side in (lhs, rhs) for n in walk(side)):
+        return False
+    uses = [{n for n in walk(side) if isinstance(n, Func) and n.name in functions} for side in (lhs, rhs)]
+    return bool(uses[0]) and uses[0] == uses[1]
 
 
 def judge_shape(expr: Expr, shape: tuple, world: World, seed: int = 0, trials: int = 6) -> Verdict:

@@ -89,6 +89,10 @@ CASES = [
     (GAUSSIAN + r"$$\mathbb{E}[(\mathbf{w}^\top \boldsymbol{\epsilon})^2] = \sigma^2 \lVert \mathbf{w} \rVert^2$$", "verified"),
     (GAUSSIAN + r"$$\mathbb{E}[(\mathbf{w}^\top \boldsymbol{\epsilon})^2] = \sigma \lVert \mathbf{w} \rVert^2$$", "refuted"),
     (r"$$\lambda I = \begin{bmatrix} \lambda \\ \lambda \end{bmatrix}$$", "refuted"),  # c·I is square, never 2×1
+    # an undefined function applied to the same arguments on both sides is one unknown value
+    (r"$$(1 - \beta) \nabla J_1 = -(1 - \beta) \nabla J_1$$", "refuted"),  # sign
+    (r"$$f(x) + f(x) = 3 f(x)$$", "refuted"),  # factor
+    (r"$$\nabla (J_1 + J_2) = \nabla J_1 + \nabla J_2$$", "unverified"),  # needs what ∇ means: not refuted
     # a stated solution of a stationarity condition: the gradient must vanish there
     (LOSS + r"$$\nabla_{\mathbf{w}} L = 0 \Rightarrow X^\top X \mathbf{w} = X^\top \mathbf{y} \Rightarrow \mathbf{w} = (X^\top X)^{-1} X^\top \mathbf{y}$$", "verified"),
     (LOSS + r"$$\nabla_{\mathbf{w}} L = 0 \Rightarrow X^\top X \mathbf{w} = X^\top \mathbf{y} \Rightarrow \mathbf{w} = 2 (X^\top X)^{-1} X^\top \mathbf{y}$$", "refuted"),  # factor

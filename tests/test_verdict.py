@@ -85,7 +85,10 @@ CASES = [
     ("planted: big-O drops d³", Func("O", (Add((Mul((n, Pow(d, Num(2)))), Pow(d, Num(3)))),)),
      Func("O", (Mul((n, Pow(d, Num(2)))),)), World(), REFUTED),
     ("undefined function on both sides", Func("J", (w,)), Func("J", (w,)), World(), VERIFIED),
-    ("undefined function: never refuted", Func("J", (w,)), Mul((Num(2), Func("J", (w,)))), World(), UNVERIFIED),
+    ("undefined function, same application: one unknown value", Func("J", (w,)), Mul((Num(2), Func("J", (w,)))),
+     World(), REFUTED),
+    ("undefined function, other arguments: never refuted", Func("J", (Mul((Num(2), w)),)),
+     Mul((Num(2), Func("J", (w,)))), World(), UNVERIFIED),
 ]
 
 
