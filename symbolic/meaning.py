@@ -298,6 +298,8 @@ def definitions_of(sym: Sym, scope: Scope) -> list:
     """The object definitions `sym` reads: itself (m_0), the vector it is an entry of
     (Z_1^1 of Z^1), the per-sample object (δ_1^{(i)} of δ_1), or an entrywise pattern
     (s_j of s_i = …)."""
+    if (sym.sub or sym.sup) and sym in scope.definitions:
+        return [sym]  # `m_0 = 0` shadows the recursion `m_t = …` for m_0
     candidates = [sym, Sym(sym.name, (), sym.sup), Sym(sym.name, sym.sub, ())]
     found = [c for c in dict.fromkeys(candidates) if c in scope.definitions]
     for key in scope.definitions:
