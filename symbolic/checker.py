@@ -526,6 +526,9 @@ def step(scope: Scope, rel: Relation, parsed, options, runner, world: Worlds):
             scope = scope.define(Definition(sym, params, rhs.expr, rel.line), where)
         return meaning.infer_shapes(scope), unverified("definition", f"defines {sym}")
     left, right, reading, chains = prepared(lhs.expr, rhs.expr, scope)
+    if chains and left == right:  # the relation is the chain rule itself: nothing to evaluate
+        return scope, Verdict(VERIFIED, f"the chain rule through {', '.join(chains)}: each link depends on the "
+                                        "last only through the next, by the definitions", "chain rule")
     verdict = judged(runner, left, right, world(scope), options)
     if reading:
         verdict = replace(verdict, message=(verdict.message + " " if verdict.message else "") + f"(read {reading})")
