@@ -27,12 +27,28 @@ def links(factors) -> list[Deriv] | None:
     return chain
 
 
-def only_through(numerator: Sym, via: Sym, target: Sym, scope: Scope) -> bool:
-    """`numerator` is defined, and reaches `target` only through `via`."""
+def reached(e: Expr, scope: Scope, cut: frozenset = frozenset()) -> set[str]:
+    """Every name `e` depends on through the definitions in scope, defined ones included
+    (`closure` gives the undefined leaves; its `seen` set collects the defined names it
+    expanded), not going through the names in `cut`."""
+    seen = set(cut)
+    leaves = closure(e, scope, seen)
+    return leaves | {k.name if isinstance(k, Sym) else k for k in seen - set(cut)}
+
+
+def depends(numerator: Sym, name: str, scope: Scope) -> bool:
+    """`numerator` is defined and its definitions reach `name`."""
     if not definitions_of(numerator, scope) and numerator.name not in scope.definitions:
         return False  # what it depends on is unknown
-    cut = {via.name, *definitions_of(via, scope)}
-    return target.name not in closure(numerator, scope, set(cut))
+    return name in reached(numerator, scope) - {numerator.name}
+
+
+def only_through(numerator: Sym, via: Sym, target: Sym, scope: Scope) -> bool:
+    """`numerator` depends on `via`, and reaches `target` only through it."""
+    if not depends(numerator, via.name, scope):
+        return False
+    cut = frozenset({via.name, *definitions_of(via, scope)})
+    return target.name not in reached(numerator, scope, cut)
 
 
 def collapse(e: Expr, scope: Scope) -> tuple[Expr, list[str]]:
@@ -59,8 +75,12 @@ def collapse(e: Expr, scope: Scope) -> tuple[Expr, list[str]]:
 
 
 def valid(chain: list[Deriv], scope: Scope) -> bool:
+    """Every link depends on the next, the last on the variable, and none reaches the
+    variable another way.  (A numerator that does not depend on the next link at all would
+    pass the second test vacuously.)"""
     target = chain[-1].wrt
-    return all(only_through(d.body, d.wrt, target, scope) for d in chain[:-1])
+    return (depends(chain[-1].body, target.name, scope)
+            and all(only_through(d.body, d.wrt, target, scope) for d in chain[:-1]))
 
 
 __all__ = ["collapse", "links", "valid"]

@@ -173,7 +173,7 @@ def test_arrow_assumption(value, sigmoid, expected):
 # -- chain-rule products: valid chains are the derivative they compose ----------------------
 NET = (r"Let $x \in \mathbb{R}^{d}$, $W \in \mathbb{R}^{d \times H}$, $V \in \mathbb{R}^{H \times k}$, "
        r"$y \in \mathbb{R}^{k}$, $h = W^T x$, $u = V^T h$, $L = \frac{1}{2} \lVert u - y \rVert^2$ and "
-       r"$R = L + \lVert V \rVert^2$." + "\n\n")
+       r"$R = L + \lVert V \rVert^2$, $q = 3 k$." + "\n\n")
 
 
 @pytest.mark.parametrize("relation,expected", [
@@ -184,6 +184,7 @@ NET = (r"Let $x \in \mathbb{R}^{d}$, $W \in \mathbb{R}^{d \times H}$, $V \in \ma
     (r"\frac{\partial L}{\partial u} \frac{\partial u}{\partial V} = h (u + y)^T", "refuted"),  # sign
     (r"\frac{\partial L}{\partial W} = \frac{\partial L}{\partial u} \frac{\partial h}{\partial W}", "unverified"),  # broken link
     (r"\frac{\partial R}{\partial V} = \frac{\partial R}{\partial u} \frac{\partial u}{\partial V}", "unverified"),  # R also depends on V directly
+    (r"\frac{\partial L}{\partial k} = \frac{\partial L}{\partial q} \frac{\partial q}{\partial k}", "unverified"),  # L does not depend on q at all
 ])
 def test_chain_rule_products(relation, expected):
     doc = parse_document(NET + f"$${relation}$$\n", "net.md", "md")
