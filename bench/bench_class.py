@@ -205,6 +205,8 @@ def score(plan: dict[str, Sheet], reports: list[dict]):
         mutated = {p.rhs for p in sheet.planted}
         for p in sheet.planted:
             verdicts = [r for r in rels if r["line"] == p.line and r["lhs"] == p.lhs and r["op"] == "="]
+            # `L = … \\ L = …` on one line: the planted one is the relation with the mutated side
+            verdicts.sort(key=lambda r: " ".join(r["rhs"].split()) != p.rhs)
             if verdicts and verdicts[0]["verdict"] == "refuted":
                 found += 1
             else:
