@@ -1025,9 +1025,7 @@ def compare(lhs: Expr, rhs: Expr, world: World, seed: int = 0, trials: int = TRI
         except ShapeMismatch as err:
             if generic:
                 return Comparison("undecided", "shapes", "unknown-shape", f"read as matrices: {err}")
-            return Comparison("shape", "shapes", "shape", str(err),
-                              {"sizes": {k: v for k, v in point.dims.items() if k in point.dims_used},
-                               "shapes": [list(s) for s in err.shapes]})
+            return shape_mismatch(str(err), point, err.shapes)
         except Unsupported as err:
             if err.reason == "domain":
                 continue
@@ -1039,10 +1037,8 @@ def compare(lhs: Expr, rhs: Expr, world: World, seed: int = 0, trials: int = TRI
             return Comparison("undecided", "shapes", "unknown-shape",
                               "a transposed symbol has no declared shape here, so the sides' shapes are unknown")
         if verdict == "shape":
-            return Comparison("shape", "shapes", "shape",
-                              f"left side has shape {_shape(a)}, right side {_shape(b)}",
-                              {"sizes": {k: v for k, v in point.dims.items() if k in point.dims_used},
-                               "shapes": [list(_shape(a)), list(_shape(b))]})
+            return shape_mismatch(f"left side has shape {_shape(a)}, right side {_shape(b)}", point,
+                                  (_shape(a), _shape(b)))
         if verdict == "different":
             seen = evidence(point, frame, a, b)
             if point.pinned_used:
@@ -1093,9 +1089,7 @@ def compare_shape(expr: Expr, shape: tuple, world: World, seed: int = 0, trials:
         except ShapeMismatch as err:
             if point.doubt:
                 return Comparison("undecided", "shapes", "unknown-shape", f"{err} (a shape there is a guess)")
-            return Comparison("shape", "shapes", "shape", f"the expression is ill-formed: {err}",
-                              {"sizes": {k: v for k, v in point.dims.items() if k in point.dims_used},
-                               "shapes": [list(s) for s in err.shapes]})
+            return shape_mismatch(f"the expression is ill-formed: {err}", point, err.shapes)
         except Unsupported as err:
             if err.reason == "domain":
                 continue
@@ -1104,9 +1098,7 @@ def compare_shape(expr: Expr, shape: tuple, world: World, seed: int = 0, trials:
             return Comparison("undecided", "shapes", "unknown-shape", "a name in it has no declared shape")
         got = (1, 1) if is_scalar(value) else tuple(np.shape(np.atleast_2d(value)))
         if got != want:
-            return Comparison("shape", "shapes", "shape", f"it has shape {_shape(value)}, not the stated {want}",
-                              {"sizes": {k: v for k, v in point.dims.items() if k in point.dims_used},
-                               "shapes": [list(got), list(want)]})
+            return shape_mismatch(f"it has shape {_shape(value)}, not the stated {want}", point, (got, want))
     return Comparison("equal", method)
 
 
@@ -1240,6 +1232,13 @@ def atom_label(key) -> str:
     if name == "__fn__":  # coefficient of an undefined function's random meaning
         return f"{sub}[c{sup}]"
     return name + ("_" + ",".join(map(str, sub)) if sub else "") + ("^(" + ",".join(map(str, sup)) + ")" if sup else "")
+
+
+def shape_mismatch(message: str, point: Point, shapes) -> Comparison:
+    """A shape refutation, with the sizes this point gave the dimensions it read."""
+    return Comparison("shape", "shapes", "shape", message,
+                      {"sizes": {k: v for k, v in point.dims.items() if k in point.dims_used},
+                       "shapes": [list(x) for x in shapes]})
 
 
 def evidence(point: Point, frame: Frame, a, b) -> dict:
