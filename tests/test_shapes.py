@@ -53,3 +53,35 @@ def test_shape_arithmetic_catches_mismatches(latex):
 
 def test_scalar_words():
     assert is_scalar_word(r"\text{Scalar}") and is_scalar_word("scalar") and not is_scalar_word("(n \\times 1)")
+
+
+# -- property: products of undeclared matrices ---------------------------------------------
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from numeric.witness import World  # noqa: E402
+from symbolic.verdict import judge  # noqa: E402
+
+FACTORS = [A, B, C, Transpose(A), Transpose(B)]
+products = st.lists(st.sampled_from(FACTORS), min_size=2, max_size=4)
+
+
+def transposed(f):
+    return f.arg if isinstance(f, Transpose) else Transpose(f)
+
+
+@settings(max_examples=25, deadline=None)
+@given(products)
+def test_transpose_of_a_product_reverses_it(factors):
+    """(F_1 … F_k)^T = F_k^T … F_1^T for any sizes that make the product defined."""
+    lhs = Transpose(Mul(tuple(factors)))
+    assert judge(lhs, Mul(tuple(transposed(f) for f in reversed(factors))), World()).status == "verified"
+
+
+@settings(max_examples=25, deadline=None)
+@given(products)
+def test_transpose_without_reversing_is_never_verified(factors):
+    """The planted twin, F_1^T … F_k^T, holds only when the factors read the same both ways."""
+    if factors == factors[::-1]:
+        return
+    lhs = Transpose(Mul(tuple(factors)))
+    assert judge(lhs, Mul(tuple(transposed(f) for f in factors)), World()).status != "verified"
