@@ -366,11 +366,7 @@ def _scan_atom(toks: list[str], i: int) -> _Atom | None:
     while j < len(toks) and toks[j] == "'":
         a.primes += 1
         j += 1
-    for _ in range(2):
-        if j < len(toks) and toks[j] == "_" and a.sub is None:
-            a.sub, j = lt.read_arg(toks, j + 1)
-        elif j < len(toks) and toks[j] == "^" and a.sup is None:
-            a.sup, j = lt.read_arg(toks, j + 1)
+    a.sub, a.sup, j = lt.read_scripts(toks, j, a.sub, a.sup)
     if a.sup and a.sup[0] in _STARS:  # `w^*`, `w^{\star\top}`, `w^{*(i)}`: a decoration, then the rest
         a.star, rest = True, a.sup[1:]
         while rest and rest[0] == "'":
@@ -706,12 +702,7 @@ class _Translator:
         return self.apply_function(name, scope, toks, i + 1, toks[i])
 
     def apply_function(self, name, scope, toks, j, spelled):
-        power = base = None
-        for _ in range(2):
-            if j < len(toks) and toks[j] == "^" and power is None:
-                power, j = lt.read_arg(toks, j + 1)
-            elif j < len(toks) and toks[j] == "_" and base is None:
-                base, j = lt.read_arg(toks, j + 1)
+        base, power, j = lt.read_scripts(toks, j)
         if base is not None and name != "log":
             raise _unsupported(f"{spelled} with a subscript")
         if j >= len(toks):
@@ -855,12 +846,7 @@ class _Translator:
 
     def h_nabla(self, toks, i):
         """`\\nabla_w f`; `\\nabla^2_w f`, `\\nabla_w^2 f` (Hessian: order 2); bare `\\nabla f`."""
-        j, wrt, order = i + 1, None, None
-        for _ in range(2):
-            if j < len(toks) and toks[j] == "_" and wrt is None:
-                wrt, j = lt.read_arg(toks, j + 1)
-            elif j < len(toks) and toks[j] == "^" and order is None:
-                order, j = lt.read_arg(toks, j + 1)
+        wrt, order, j = lt.read_scripts(toks, i + 1)
         if order is not None and not (order and all(c.isdigit() for c in order) and int("".join(order)) >= 1):
             raise _unsupported(f"\\nabla^{{{' '.join(order)}}} (an order that is not a positive integer)")
         if order is not None and wrt is None:
@@ -885,12 +871,7 @@ class _Translator:
 
     # -- sums and products -----------------------------------------------------------
     def h_bigop(self, toks, i):
-        j, sub, sup = i + 1, None, None
-        for _ in range(2):
-            if j < len(toks) and toks[j] == "_" and sub is None:
-                sub, j = lt.read_arg(toks, j + 1)
-            elif j < len(toks) and toks[j] == "^" and sup is None:
-                sup, j = lt.read_arg(toks, j + 1)
+        sub, sup, j = lt.read_scripts(toks, i + 1)
         index, lower = "", None
         if sub is not None:
             pieces = lt.split_top(sub, {"="})

@@ -102,6 +102,19 @@ def check_balanced(toks: list[str]) -> None:
         k += 1
 
 
+def read_scripts(toks: list[str], j: int, sub: list[str] | None = None, sup: list[str] | None = None
+                 ) -> tuple[list[str] | None, list[str] | None, int]:
+    """At most one subscript and one superscript, in either order, from `toks[j]`:
+    (subscript, superscript, index after them); None for an absent one.  A script already
+    given (`\\hat{y_i}` carries its own) is kept, and a second one is not read."""
+    for _ in range(2):
+        if j < len(toks) and toks[j] == "_" and sub is None:
+            sub, j = read_arg(toks, j + 1)
+        elif j < len(toks) and toks[j] == "^" and sup is None:
+            sup, j = read_arg(toks, j + 1)
+    return sub, sup, j
+
+
 def read_arg(toks: list[str], i: int) -> tuple[list[str], int]:
     """One TeX argument at `toks[i]`: a braced group's content or one token.  `^-1` is
     read as `^{-1}` (a common slip that TeX would render as `^{-}1`)."""
