@@ -285,7 +285,7 @@ def judge_all(doc, rels, parsed, options, runner) -> tuple[list[Judged], list[Wo
     one_hot = one_hot_by_problem(doc)
     items, worlds, scopes = [], [], []
     scope, where, conditional = base, (object(), object()), set()
-    solutions, solved = stated_solutions(rels, parsed), {}
+    solutions, solved = stated_solutions(rels, parsed), {}  # ("shape" | "first", segment) -> Verdict
     for rel in rels:
         if runner.spent():  # in-process work counts too: the rest is reported, not judged
             items.append(Judged(rel, unverified(*runner.spent())))
@@ -368,9 +368,7 @@ def conditions(rel: Relation, verdict: Verdict, parsed, conditional: set) -> Ver
     """`\\nabla_w L = 0` is a condition to solve, not an identity; what follows it in the
     same formula (`\\Rightarrow X^T X w = X^T y`), or follows an arrow with a condition
     (`\\xrightarrow{w, b=0}`), holds only under that condition: never refuted as an identity."""
-    lhs, rhs = parsed.get(rel.lhs), parsed.get(rel.rhs)
-    if (lhs and rhs and isinstance(lhs.expr, Deriv) and rhs.expr == Num(0)
-            and verdict.status != VERIFIED):
+    if stationarity(rel, parsed) is not None and verdict.status != VERIFIED:
         conditional.add(rel.segment)
         return unverified("condition", "a stationarity condition (an equation to solve), not an identity")
     if rel.note and "=" in rel.note and meaning.parse_assumption(rel.note) is None:
@@ -378,6 +376,14 @@ def conditions(rel: Relation, verdict: Verdict, parsed, conditional: set) -> Ver
     if rel.segment in conditional and verdict.status == REFUTED:
         return unverified("conditional", "holds only under the condition stated before it in this formula")
     return verdict
+
+
+def stationarity(rel: Relation, parsed) -> Sym | None:
+    """The variable of `\\nabla_w L = 0` (a derivative set to zero), else None."""
+    lhs, rhs = parsed.get(rel.lhs), parsed.get(rel.rhs)
+    if lhs and rhs and isinstance(lhs.expr, Deriv) and rhs.expr == Num(0):
+        return lhs.expr.wrt
+    return None
 
 
 def stated_solutions(rels, parsed) -> dict:
@@ -389,8 +395,9 @@ def stated_solutions(rels, parsed) -> dict:
         lhs, rhs = parsed.get(rel.lhs), parsed.get(rel.rhs)
         if rel.op != "=" or not (lhs and rhs and lhs.expr is not None and rhs.expr is not None):
             continue
-        if isinstance(lhs.expr, Deriv) and rhs.expr == Num(0):
-            condition.setdefault(rel.segment, lhs.expr.wrt)
+        variable = stationarity(rel, parsed)
+        if variable is not None:
+            condition.setdefault(rel.segment, variable)
         elif (condition.get(rel.segment) == lhs.expr and rel.segment not in out
               and lhs.expr not in walk(rhs.expr)):
             out[rel.segment] = rel
@@ -415,7 +422,7 @@ def at_solution(scope: Scope, rel: Relation, solution: Relation, solved: dict, p
     if rel.index == solution.index:
         if fit is not None and fit.status == REFUTED:
             return replace(fit, message=f"the solution does not have the shape of {solution.lhs.strip()}: {fit.message}")
-        first = solved.get(rel.segment)
+        first = solved.get(("first", rel.segment))
         if first is None or first.status == UNVERIFIED:
             return unverified("solution", f"the condition this solves could not be judged at {shown}")
         if first.status == VERIFIED:
@@ -428,7 +435,7 @@ def at_solution(scope: Scope, rel: Relation, solution: Relation, solved: dict, p
     trial = scope.define(Definition(var, (), value, solution.line), (rel.problem, rel.part))
     left, right, _ = case_blind_variables(lhs.expr, rhs.expr, trial)
     verdict = guard_one_sided(judged(runner, left, right, world(trial), options), lhs.expr, rhs.expr, trial)
-    first = solved.setdefault(rel.segment, verdict)
+    first = solved.setdefault(("first", rel.segment), verdict)  # the formula's first equation
     if verdict.status == VERIFIED:
         return replace(verdict, method=f"{verdict.method}, at the stated solution {shown}")
     if first.status == REFUTED:  # the solution is what is wrong: refuted there, once
