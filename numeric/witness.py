@@ -487,6 +487,10 @@ class Evaluator:
                     self.point.inferred[key] = np.shape(nxt)  # `y^T \\log \\hat{y}`: y is a vector like ŷ
                     self.point.doubt = doubt  # the guess is resolved
                     v = self.ev(f, frame)
+            key = self.undeclared_key(f) if is_scalar(v) and np.ndim(out) == 2 and np.shape(out)[1] > 1 else None
+            if key and key not in self.point.inferred and isinstance(f, Sym) and not is_matrix_name(f):
+                self.point.inferred[key] = (np.shape(out)[1], 1)  # `W^2 a^1`: a^1 is a vector W can take
+                v = self.ev(f, frame)
             try:
                 out = v if out is None else mul(out, v, e)
             except ShapeMismatch as err:
@@ -1033,7 +1037,8 @@ def compare(lhs: Expr, rhs: Expr, world: World, seed: int = 0, trials: int = TRI
         except (OverflowError, ZeroDivisionError, np.linalg.LinAlgError, FloatingPointError):
             continue
         verdict = agree(a, b, layout_free)
-        if verdict == "shape" and (generic or point.doubt or unknown_transposed(lhs, rhs, world, point)):
+        if verdict == "shape" and (generic or point.doubt or unknown_transposed(lhs, rhs, world, point)
+                                   or lone_unknown(lhs, rhs, Evaluator(world, point))):
             return Comparison("undecided", "shapes", "unknown-shape",
                               "a transposed symbol has no declared shape here, so the sides' shapes are unknown")
         if verdict == "shape":
@@ -1151,6 +1156,12 @@ def confirm_alone(ev: Evaluator, side: Expr, frame: Frame, err: ShapeMismatch):
         raise again from None
     except Unsupported:
         pass
+    else:  # well-formed alone: is the name whose shape was guessed forced to differ?
+        for key, (rows, _) in alone.point.inferred.items():
+            other = ev.point.inferred.get(key)
+            if other is not None and other[0] != rows:
+                raise ShapeMismatch(f"{Sym(*key)} has no declared shape, and one side needs {other[0]} rows, "
+                                    f"the other {rows}", (other, (rows, alone.point.inferred[key][1])))
     raise Unsupported("unknown-shape", f"{err}, but only with a shape guessed from the other side")
 
 
@@ -1165,6 +1176,13 @@ def unknown_transposed(lhs, rhs, world: World, point: Point) -> bool:
                 if not known:
                     return True
     return False
+
+
+def lone_unknown(lhs: Expr, rhs: Expr, ev: Evaluator) -> bool:
+    """A side that is one name of no declared shape (`Z = [0, 0]^T` where Z is a claim):
+    its scalar reading is a default, so a shape difference is no evidence."""
+    return any(ev.undeclared_key(side) is not None and ev.undeclared_key(side) not in ev.point.inferred
+               for side in (lhs, rhs))
 
 
 def evaluate_sides(ev: Evaluator, lhs: Expr, rhs: Expr, frame: Frame):

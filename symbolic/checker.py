@@ -16,7 +16,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
 from numeric.witness import World
-from symbolic import chain_rule, latex, meaning, shapes
+from symbolic import chain_rule, entries, latex, meaning, shapes
 from symbolic.document import Document
 from symbolic.expr import Deriv, Expr, Func, Num, Sum, Sym, walk
 from symbolic.meaning import Definition, Scope
@@ -175,10 +175,8 @@ def parse_all(rels, options, runner):
     texts += [r.lhs for r in rels if r.op == "dim" and not split_names(meaning.dim_target(r.lhs) or r.lhs)
               and "@" not in r.lhs]
     texts += list(options.where)
-    notation = latex.scan_notation(texts)
-    extra = {n for b in layer_bases(rels) for n in (b, parse_name(b).name if isinstance(parse_name(b), Sym) else b)}
-    if extra:
-        notation = replace(notation, index_superscripts=notation.index_superscripts | frozenset(extra))
+    layers = {n for b in layer_bases(rels) for n in (b, parse_name(b).name if isinstance(parse_name(b), Sym) else b)}
+    notation = latex.scan_notation(texts, layers)
     defined_functions = {m.group(1) for r in rels if r.op in ("=", ":=") and (m := _FUNCTION_LHS.match(r.lhs))}
     if defined_functions:  # `R(\\mathbf{w}) = …` makes R a function wherever it is followed by `(`
         notation = replace(notation, functions=notation.functions | frozenset(defined_functions))
@@ -284,8 +282,12 @@ def judge_all(doc, rels, parsed, options, runner) -> tuple[list[Judged], list[Wo
     restating = restating_problems(hoisted)
     one_hot = one_hot_by_problem(doc)
     items, worlds, scopes = [], [], []
-    scope, where, conditional = base, (object(), object()), set()
+    scope, where, conditional, point = base, (object(), object()), set(), {}
     solutions, solved = stated_solutions(rels, parsed), {}  # ("shape" | "first", segment) -> Verdict
+    arrows = {}  # segment -> index of its first relation under a stated assumption
+    for rel in rels:
+        if meaning.parse_assumption(rel.note) is not None:
+            arrows.setdefault(rel.segment, rel.index)
     for rel in rels:
         if runner.spent():  # in-process work counts too: the rest is reported, not judged
             items.append(Judged(rel, unverified(*runner.spent())))
@@ -302,15 +304,19 @@ def judge_all(doc, rels, parsed, options, runner) -> tuple[list[Judged], list[Wo
         if (rel.problem, rel.part) != where:
             where = (rel.problem, rel.part)
             scope = declare_all(replace(scope.without_inferred(), pinned={}, pinned_in=None), hoisted.get(where, ()))
+            point = {}  # the last stated assumption of this part
             scope = meaning.infer_shapes(scope)
         scope = assume(scope, rel, parsed)
+        point = scope.pinned or point
+        here = pinned_for(scope, rel, parsed, arrows, point)
         solution = solutions.get(rel.segment)
         if solution is not None and rel.index <= solution.index:
             # the solution is a claim, not a definition: binding w to it would evaluate every
             # later formula of w at the optimum, where a wrong gradient can vanish too
-            verdict = at_solution(scope, rel, solution, solved, parsed, options, runner, world)
+            verdict = at_solution(here, rel, solution, solved, parsed, options, runner, world)
         else:
-            scope, verdict = step(scope, rel, parsed, options, runner, world)
+            after, verdict = step(here, rel, parsed, options, runner, world)
+            scope = replace(after, pinned=scope.pinned, pinned_in=scope.pinned_in)
             verdict = conditions(rel, verdict, parsed, conditional)
         items.append(Judged(rel, verdict))
         worlds.append(world(scope))
@@ -452,17 +458,42 @@ def assume(scope: Scope, rel: Relation, parsed: dict) -> Scope:
     formulas after it in the part are worked at that point (every entry of w, of its
     declared twin W, and of b is 0) -- the forward pass of a zero-initialised network.  The
     first later formula that differentiates ends it: a gradient evaluated at a point where
-    weights vanish would let wrong formulas pass."""
+    weights vanish would let wrong formulas pass.  (`pinned_for` has the exceptions.)"""
     assumption = meaning.parse_assumption(rel.note)
     if assumption is None:
-        if scope.pinned and rel.segment != scope.pinned_in and any(
-                isinstance(n, Deriv) for t in (rel.lhs, rel.rhs) if parsed.get(t) and parsed[t].expr
-                for n in walk(parsed[t].expr)):
+        if scope.pinned and rel.segment != scope.pinned_in and differentiates(rel, parsed):
             return replace(scope, pinned={}, pinned_in=None)
         return scope
     names, value = assumption
     twins = {k[0] for k in scope.shapes if k[0].lower() in names}
     return replace(scope, pinned={**scope.pinned, **{n: value for n in set(names) | twins}}, pinned_in=rel.segment)
+
+
+def differentiates(rel: Relation, parsed: dict) -> bool:
+    return any(isinstance(n, Deriv) for t in (rel.lhs, rel.rhs) if parsed.get(t) and parsed[t].expr
+               for n in walk(parsed[t].expr))
+
+
+def pinned_for(scope: Scope, rel: Relation, parsed: dict, arrows: dict, point: dict) -> Scope:
+    """The scope `rel` is judged in.  Formulas written before a later arrow that restates
+    the assumption are general (the writer gives the general form, then specialises).
+    After the assumption has ended, a formula that sets something equal to plain numbers
+    (`(a^3 - y) a^2 = 0.5 \\times [0.5, 0.5, 0.5]^T`) is a value worked at the stated
+    point, the only point the part names, so `point` (its last assumption) holds again."""
+    if scope.pinned:
+        if rel.segment != scope.pinned_in and rel.index < arrows.get(rel.segment, -1):
+            return replace(scope, pinned={}, pinned_in=None)
+        return scope
+    sides = [parsed.get(t) for t in (rel.lhs, rel.rhs)]
+    if point and all(p and p.expr for p in sides) and not differentiates(rel, parsed) \
+            and any(is_constant(p.expr) for p in sides):
+        return replace(scope, pinned=point)
+    return scope
+
+
+def is_constant(e: Expr) -> bool:
+    """Numbers only: `0.5`, `[0.5, 0.5]^T`, `(0.5) \\times [0.5, 0.5, 0.5]^T`."""
+    return all(not isinstance(n, Sym) for n in walk(e))
 
 
 class Worlds:
@@ -525,14 +556,16 @@ def step(scope: Scope, rel: Relation, parsed, options, runner, world: Worlds):
                 return scope, unverified("definition", f"defines {target[0]} (its right side is not read: {message})")
             return scope, unverified(reason or "unparsed", message)
     target = meaning.definition_target(lhs.expr)
+    lhs_e, rhs_e, entry_note = matrix_entries(lhs.expr, rhs.expr, scope)
     if target is not None and defines(scope, target[0], where):
         sym, params = target
         if sym.sub or sym.sup:  # m_0 = 0, s_i = …: an object with indices, keyed by itself
-            scope = define_fixed(scope, sym, rhs.expr, rel.line)
+            scope = define_fixed(scope, sym, rhs_e, rel.line)
         else:
-            scope = scope.define(Definition(sym, params, rhs.expr, rel.line), where)
+            scope = scope.define(Definition(sym, params, rhs_e, rel.line), where)
         return meaning.infer_shapes(scope), unverified("definition", f"defines {sym}")
-    left, right, reading, chains = prepared(lhs.expr, rhs.expr, scope)
+    left, right, reading, chains = prepared(lhs_e, rhs_e, scope)
+    reading = "; ".join(r for r in (entry_note, reading) if r)
     if chains and left == right:  # the relation is the chain rule itself: nothing to evaluate
         return scope, Verdict(VERIFIED, f"the chain rule through {', '.join(chains)}: each link depends on the "
                                         "last only through the next, by the definitions", "chain rule")
@@ -542,7 +575,7 @@ def step(scope: Scope, rel: Relation, parsed, options, runner, world: Worlds):
     if chains and verdict.status == VERIFIED:
         verdict = replace(verdict, method=f"{verdict.method}; chain rule through {', '.join(chains)} "
                                           "(each link depends on the last only through the next, by the definitions)")
-    verdict = guard_hypothesis(guard_one_sided(verdict, lhs.expr, rhs.expr, scope), lhs.expr, rhs.expr, scope)
+    verdict = guard_hypothesis(guard_one_sided(verdict, lhs_e, rhs_e, scope), lhs_e, rhs_e, scope)
     return scope, verdict
 
 
@@ -551,6 +584,8 @@ def prepared(lhs: Expr, rhs: Expr, scope: Scope):
     the document means the twin (w' for W'), chain-rule products as the derivative they
     compose.  Returns (lhs, rhs, reading note, chain notes)."""
     left, right, reading = case_blind_variables(lhs, rhs, scope)
+    left, right, entry_note = matrix_entries(left, right, scope)
+    reading = "; ".join(r for r in (reading, entry_note) if r)
     try:
         (left, chain_l), (right, chain_r) = chain_rule.collapse(left, scope), chain_rule.collapse(right, scope)
     except RecursionError:  # in this process, not the sandbox: a deep tree is left as written
@@ -727,6 +762,18 @@ def case_blind_variables(lhs: Expr, rhs: Expr, scope: Scope):
                if isinstance(n, Sym) and n.name in renames}
     reading = ", ".join(f"{a} as {b}" for a, b in sorted(renames.items()))
     return substitute(lhs, mapping), substitute(rhs, mapping), reading
+
+
+def matrix_entries(lhs: Expr, rhs: Expr, scope: Scope):
+    """`w_{21}^1` with W^1 declared (4 × n) and w unknown: an entry of W^1, in the one
+    index order its shape allows (`symbolic.entries`)."""
+    from numeric.witness import substitute
+
+    known = {k if isinstance(k, str) else k.name for k in scope.definitions} | {k[0] for k in scope.shapes}
+    mapping, notes = entries.readings((lhs, rhs), known, scope.shapes)
+    if not mapping:
+        return lhs, rhs, ""
+    return substitute(lhs, mapping), substitute(rhs, mapping), "; ".join(notes)
 
 
 def guard_one_sided(verdict: Verdict, lhs: Expr, rhs: Expr, scope: Scope) -> Verdict:

@@ -1153,7 +1153,7 @@ def engine_text(latex: str, notation: Notation = Notation()) -> str:
     return _translate(latex, notation)[0]
 
 
-def scan_notation(latex_pieces: Iterable[str]) -> Notation:
+def scan_notation(latex_pieces: Iterable[str], layers: Iterable[str] = ()) -> Notation:
     """Infer a document's `Notation` from all of its math (segments, relations or sides).
 
     Index superscripts, from any of:
@@ -1162,10 +1162,13 @@ def scan_notation(latex_pieces: Iterable[str]) -> Notation:
     - a base under `\\partial` with a superscript (`\\partial z^3`), unless the piece
       writes `\\partial^2` somewhere;
     - a base with a superscript inside `\\dim(…)` (`\\dim(W^1)`);
-    - a base written with superscript 1 and with another integer (`Z^1`, `Z^2`: layers).
+    - a base written with superscript 1 and with another integer (`Z^1`, `Z^2`: layers);
+    - a base written with superscript 1 in a document that numbers layers so (`b^1`
+      beside `\\dim(W^1)`).
+    - `layers`: bases the caller knows are numbered by layer (declared `W^1`).
     Functions: the defaults, plus a name defined as one (`h(x) = …` at a piece's start).
     """
-    index: set[str] = set()
+    index: set[str] = set(layers)
     functions: set[str] = set(DEFAULT_FUNCTIONS)
     integers: dict[str, set[int]] = {}
     for piece in latex_pieces:
@@ -1185,7 +1188,10 @@ def scan_notation(latex_pieces: Iterable[str]) -> Notation:
                 continue
             _scan_rules(a, toks, k, second_order, index, functions, integers)
             k = a.end
-    index.update(name for name, values in integers.items() if 1 in values and len(values) >= 2)
+    # a document that numbers layers by superscripts (`\\dim(W^1)`, `Z^1 … Z^2`) writes
+    # `b^1` for layer 1 too; nobody writes a first power
+    layered = bool(layers) or any(name in index for name in integers) or any(1 in v and len(v) >= 2 for v in integers.values())
+    index.update(name for name, values in integers.items() if 1 in values and (len(values) >= 2 or layered))
     return Notation(index_superscripts=frozenset(index), functions=frozenset(functions))
 
 

@@ -48,6 +48,7 @@ _FRESH = "kjilmpqrsuvabc"
 _MAX_CAPTURE = 12  # tokens a counted position may take in the last term (`{n-1}`)
 _MAX_TERM = 400  # longer terms are not anti-unified (cost guard)
 _MAX_STEPS = 2000  # backtracking steps per match (cost guard)
+_MAX_EXPLICIT = 32  # a numeric ellipsis sum is written out only this short
 
 
 class Unbalanced(ValueError):
@@ -385,8 +386,11 @@ def _instantiate(first: list[str], offsets: dict[int, int], letter: str) -> list
 
 
 class _Expander:
-    def __init__(self, doc_letters: set[str]):
-        self.doc_letters = doc_letters
+    """explicit: write `a_1 + \\dots + a_4` (numeric bounds) out term by term instead of
+    as a sum, so a matrix row can be matched against a row written out in full."""
+
+    def __init__(self, doc_letters: set[str], explicit: bool = False):
+        self.doc_letters, self.explicit = doc_letters, explicit
 
     def fresh(self, avoid: list[list[str]]) -> str:
         """An index letter used neither in the side nor in the tokens it will bind over.
@@ -460,6 +464,8 @@ class _Expander:
         pat, start, letter = got
         if len({s for s, _ in terms[start:d + 2]}) != 1:
             return None
+        if self.explicit and "".join(pat.upper).isdigit() and int("".join(pat.upper)) - pat.lower < _MAX_EXPLICIT:
+            return start, (terms[start][0], _written_out(pat, letter))
         body = ["\\sum", "_", "{", letter, "=", *str(pat.lower), "}", "^", "{", *pat.upper, "}",
                 "(", *pat.template, ")"]
         return start, (terms[start][0], body)
@@ -517,11 +523,23 @@ class _Expander:
         if all(len(rows[n]) == 1 and n not in templ for n in others):
             items = [rows[n][0] for n in others[:-1]] + [[DOTS], rows[others[-1]][0]]
             got = self.pattern(items, len(items) - 2)
+            if (got is None or got[1] != 0) and not self.explicit:  # rows written alike, then?
+                return _Expander(self.doc_letters, explicit=True).matrix(begin, inner, end)
             if got is None or got[1] != 0:
                 return unchanged
             pat, _, row = got
             return _construct(COLVEC, [row], [str(pat.lower)], pat.upper, pat.template)
         return unchanged
+
+
+def _written_out(pat: _Pattern, letter: str) -> list[str]:
+    """The terms of a pattern with numeric bounds, each as the writer would spell it."""
+    single = len(split_terms(pat.template)) == 1
+    terms = []
+    for v in range(pat.lower, int("".join(pat.upper)) + 1):
+        term = [d for t in pat.template for d in (list(str(v)) if t == letter else [t])]
+        terms.append(term if single else ["(", *term, ")"])
+    return join(terms, "+")
 
 
 def _construct(cmd: str, *args: list[str]) -> list[str]:
