@@ -318,9 +318,11 @@ def judge_all(doc, rels, parsed, options, runner) -> tuple[list[Judged], list[Wo
             after, verdict = step(here, rel, parsed, options, runner, world)
             scope = replace(after, pinned=scope.pinned, pinned_in=scope.pinned_in)
             verdict = conditions(rel, verdict, parsed, conditional)
+        judged_in = scope if (here.pinned, here.pinned_in) == (scope.pinned, scope.pinned_in) else \
+            replace(scope, pinned=here.pinned, pinned_in=here.pinned_in)  # the point `rel` was judged at
         items.append(Judged(rel, verdict))
-        worlds.append(world(scope))
-        scopes.append(scope)
+        worlds.append(world(judged_in))
+        scopes.append(judged_in)
     return items, worlds, scopes
 
 
@@ -559,11 +561,12 @@ def step(scope: Scope, rel: Relation, parsed, options, runner, world: Worlds):
     lhs_e, rhs_e, entry_note = matrix_entries(lhs.expr, rhs.expr, scope)
     if target is not None and defines(scope, target[0], where):
         sym, params = target
+        verdict = restated(scope, sym, params, rhs_e, runner, world, options)
         if sym.sub or sym.sup:  # m_0 = 0, s_i = …: an object with indices, keyed by itself
             scope = define_fixed(scope, sym, rhs_e, rel.line)
         else:
             scope = scope.define(Definition(sym, params, rhs_e, rel.line), where)
-        return meaning.infer_shapes(scope), unverified("definition", f"defines {sym}")
+        return meaning.infer_shapes(scope), verdict
     left, right, reading, chains = prepared(lhs_e, rhs_e, scope)
     reading = "; ".join(r for r in (entry_note, reading) if r)
     if chains and left == right:  # the relation is the chain rule itself: nothing to evaluate
@@ -577,6 +580,24 @@ def step(scope: Scope, rel: Relation, parsed, options, runner, world: Worlds):
                                           "(each link depends on the last only through the next, by the definitions)")
     verdict = guard_hypothesis(guard_one_sided(verdict, lhs_e, rhs_e, scope), lhs_e, rhs_e, scope)
     return scope, verdict
+
+
+def restated(scope: Scope, sym: Sym, params: tuple, body: Expr, runner, world, options) -> Verdict:
+    """`\\mathcal{L} = \\frac{1}{2n} \\sum_i (…)^2` in an answer, where the question defined
+    L: a restatement that agrees with the definition in force is verified against it
+    (a miscopied loss is caught there); one that differs is a new definition, and the
+    report says which line it departs from."""
+    old = scope.definitions.get(sym.name) if not (sym.sub or sym.sup) else None
+    if old is None or (old.params and params and old.params != params):
+        return unverified("definition", f"defines {sym}")
+    if old.body == body:
+        return unverified("definition", f"defines {sym} (the same expression as line {old.line})")
+    verdict = judged(runner, body, old.body, world(scope), options)
+    if verdict.status == VERIFIED:
+        return replace(verdict, message=f"restates the definition of {sym} at line {old.line}")
+    if verdict.status == REFUTED:
+        return unverified("definition", f"defines {sym} anew (it differs from line {old.line})")
+    return unverified("definition", f"defines {sym}")
 
 
 def prepared(lhs: Expr, rhs: Expr, scope: Scope):
@@ -779,11 +800,13 @@ def matrix_entries(lhs: Expr, rhs: Expr, scope: Scope):
 def guard_one_sided(verdict: Verdict, lhs: Expr, rhs: Expr, scope: Scope) -> Verdict:
     """`\\sigma(z^3)(1-\\sigma(z^3)) = a(1-a)`: a name that the document never defines nor
     declares, on one side only, is shorthand the checker cannot resolve -- a random value
-    for it is no counterexample.  Indices (of the sides or of the definitions they use),
-    functions and constants are not such names."""
+    for it is no counterexample (and sides that differ only a little because of it are
+    not "numerically unstable": the name is the reason).  Indices (of the sides or of the
+    definitions they use), functions and constants are not such names."""
     from numeric.witness import FUNCTIONS, INDEXED_LITERALS
 
-    if verdict.status != REFUTED or verdict.method == "shapes":
+    differ = verdict.status == REFUTED or verdict.reason == "numerically-unstable"
+    if not differ or verdict.method == "shapes":
         return verdict
     left, right = meaning.closure(lhs, scope), meaning.closure(rhs, scope)
     known = {k for k in scope.definitions if isinstance(k, str)} | {k[0] for k in scope.shapes} | set(scope.pinned)
