@@ -193,3 +193,35 @@ def test_chain_rule_products(relation, expected):
     assert verdict.status == expected, verdict
     if expected == "verified" and "partial u}" in relation.split("=")[-1]:
         assert "chain rule" in verdict.method
+
+
+def test_a_restated_definition_is_checked_against_the_one_in_force():
+    md = ("# Problem 1\n\n$$L = \\frac{1}{2} \\sum_{i=1}^n (y_i - w x_i)^2$$\n\n"
+          "(a) $$L = \\frac{1}{2} \\sum_i (y_i - w x_i)^2$$\n\n"
+          "(b) $$L = \\sum_i (y_i - w x_i)^2$$\n\n"
+          "$$\\frac{\\partial L}{\\partial w} = -2 \\sum_i x_i (y_i - w x_i)$$\n")
+    rep = check_document(parse_document(md, "r.md", "md"), CheckOptions(sandbox=False))
+    got = [(i.relation.line, i.verdict.status, i.verdict.message) for i in rep.items]
+    assert got[0][1] == "unverified" and "defines L" in got[0][2]
+    assert got[1][:2] == (5, "verified") and "restates the definition of L at line 3" in got[1][2]
+    assert got[2][:2] == (7, "unverified") and "differs from line 5" in got[2][2]
+    assert got[3][:2] == (9, "verified")  # by the new definition
+
+
+def test_a_stated_assumption_covers_what_follows_it_and_worked_numbers_only():
+    md = ("$$W \\in \\mathbb{R}^{2 \\times 2} \\quad x \\in \\mathbb{R}^2$$\n\n"
+          "$$z = W x \\xrightarrow{w=0} z = [0, 0]^T$$\n\n"
+          "$$W x = W^T x \\xrightarrow{w=0} W x = [0, 0]^T$$\n\n"  # general before its own arrow: wrong
+          "$$L = \\frac{1}{2} \\lVert z \\rVert^2$$\n\n"
+          "$$\\frac{\\partial L}{\\partial x} = W^T z$$\n\n"  # differentiates: judged at random W
+          "$$\\frac{\\partial L}{\\partial x} = W z$$\n\n"  # wrong, though both vanish at W = 0
+          "$$z + x = x$$\n")  # numbers worked at the point: none here, so judged in general
+    rep = check_document(parse_document(md, "p.md", "md"), CheckOptions(sandbox=False))
+    got = {(i.relation.line, i.relation.rhs): i.verdict for i in rep.items if i.relation.op == "="}
+    assert got[(3, "[0, 0]^T")].status == "verified" and "assumption" in got[(3, "[0, 0]^T")].method
+    before = got[(5, "W^T x")]  # before its own arrow: general, and wrong
+    assert before.status == "refuted" and "assumed" not in before.counterexample
+    assert got[(5, "[0, 0]^T")].status == "verified"
+    assert got[(9, "W^T z")].status == "verified"
+    assert got[(11, "W z")].status == "refuted"
+    assert got[(13, "x")].status == "refuted"
