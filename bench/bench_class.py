@@ -90,15 +90,16 @@ def parse(source: Source, text: str | None = None):
 def verified_sites(source: Source) -> tuple[list[Site], set]:
     """The sites of the relations verified on the original, and the (line, lhs) of
     those refuted there."""
-    from symbolic.checker import CheckOptions, check_document
+    from symbolic.checker import RESTATEMENT, CheckOptions, check_document
 
     report = check_document(parse(source), CheckOptions())
     refuted = {(i.relation.line, i.relation.lhs) for i in report.items if i.verdict.status == "refuted"}
     sites = []
     for item in report.items:
         r = item.relation
+        # a restated definition, changed, is a new definition (reported as one), not an error
         if (item.verdict.status == "verified" and r.kind == "relation" and r.op == "="
-                and not is_zero(r.rhs) and not BIG_O.search(r.lhs + r.rhs)):
+                and item.verdict.reason != RESTATEMENT and not is_zero(r.rhs) and not BIG_O.search(r.lhs + r.rhs)):
             span = locate(source.text, r.line, r.rhs)
             if span is not None:
                 sites.append(Site(r.line, r.lhs, r.rhs, *span))

@@ -74,6 +74,8 @@ class Point:
     quadrature: bool = False  # an expectation was evaluated by Gaussian sigma points
     pinned: dict = field(default_factory=dict)  # name -> value assumed for all its atoms
     pinned_used: set = field(default_factory=set)  # pinned names this evaluation read
+    memo: dict = field(default_factory=dict)  # defined object -> its value and what reading it read
+    moved: int = 0  # > 0 while an expectation moves atoms: no value is remembered then
 
     def atom(self, key) -> float:
         self.touched.add(key)
@@ -207,6 +209,7 @@ class Evaluator:
         if not keys:
             return self.ev(e.body, frame)
         saved = {k: self.point.atoms.get(k) for k in keys}
+        self.point.moved += 1
         try:
             for key in keys:  # random entries sit at their mean; the points move one at a time
                 self.point.atoms[key] = self.law_value(key[0], 1, frame)
@@ -217,6 +220,7 @@ class Evaluator:
                     v = np.asarray(self.nudged(e.body, key, sign * spread[key], frame), dtype=float)
                     total = v if total is None else total + v
         finally:  # outside the expectation the variables keep their own random values
+            self.point.moved -= 1
             for key, value in saved.items():
                 if value is not None:
                     self.point.atoms[key] = value
@@ -283,14 +287,17 @@ class Evaluator:
             inner = Frame(frame.indices, self.index_value(obj.sup[0], frame), frame.cut, frame.ranges)
             return self.object_value(per_sample, inner)
         if obj in self.world.fixed:
-            try:
-                return self.ev(self.world.fixed[obj], scoped(frame))
-            except ShapeMismatch as err:
-                raise Unsupported("inconsistent-context", f"the definition of {obj} does not fit the shapes in force: {err}") from None
+            return self.remembered(obj, frame, lambda: self.fixed_value(obj, frame))
         definition = self.world.definitions.get(obj.name)
         if definition is not None and not obj.sub and Sym(obj.name) not in frame.cut:
-            return self.defined(obj, definition[1], frame)
+            return self.remembered(obj, frame, lambda: self.defined(obj, definition[1], frame))
         return self.atom_value(obj, frame)
+
+    def fixed_value(self, obj: Sym, frame: Frame):
+        try:
+            return self.ev(self.world.fixed[obj], scoped(frame))
+        except ShapeMismatch as err:
+            raise Unsupported("inconsistent-context", f"the definition of {obj} does not fit the shapes in force: {err}") from None
 
     def template_for(self, obj: Sym):
         """The document's entrywise definition (`s_i = …`, `\\hat{y}^{(i)} = …`, `m_t = …`)
@@ -360,6 +367,41 @@ class Evaluator:
 
     def ints(self, exprs, frame) -> tuple:
         return tuple(self.index_value(x, frame) for x in exprs)
+
+    def remembered(self, e: Sym, frame: Frame, compute):
+        """The value of a defined object, computed once per point: `a_1^1 … a_4^1` each
+        read the whole of `a^1 = \\sigma(Z^1)`.  What the first reading read (atoms,
+        sizes, assumptions, guesses) is replayed on every later one, so dependency
+        tracking sees the same.  Only objects with numeric indices (their value does not
+        depend on the caller's indices), and nothing while an atom is moved (finite
+        differences, expectations)."""
+        if self.point.moved or any(self.point.nudges.values()) or \
+                not all(isinstance(x, Num) for x in e.sub + e.sup):
+            return compute()
+        key = (e, frame.sample, frame.cut, frozenset(self.point.cut_keys), len(self.point.inferred), self.point.doubt)
+        hit = self.point.memo.get(key)
+        if hit is None:
+            p = self.point
+            saved = (p.touched, p.pinned_used, p.dims_used, p.uninterpreted, p.quadrature)
+            p.touched, p.pinned_used, p.dims_used, p.uninterpreted, p.quadrature = set(), set(), set(), set(), False
+            try:
+                value = compute()
+                hit = (value, p.touched, p.pinned_used, p.dims_used, p.uninterpreted, p.quadrature, p.doubt)
+            finally:
+                read = (p.touched, p.pinned_used, p.dims_used, p.uninterpreted)
+                p.touched, p.pinned_used, p.dims_used, p.uninterpreted = (a | b for a, b in zip(saved[:4], read))
+                p.quadrature = saved[4] or p.quadrature
+            if key[4] == len(p.inferred):  # no shape was guessed on the way: the value stands
+                p.memo[key] = hit
+            return np.copy(value) if isinstance(value, np.ndarray) else value
+        value, touched, pinned, dims, uninterpreted, quadrature, doubt = hit
+        self.point.touched |= touched
+        self.point.pinned_used |= pinned
+        self.point.dims_used |= dims
+        self.point.uninterpreted |= uninterpreted
+        self.point.quadrature |= quadrature
+        self.point.doubt |= doubt
+        return np.copy(value) if isinstance(value, np.ndarray) else value
 
     def defined(self, e: Sym, body: Expr, frame: Frame):
         try:

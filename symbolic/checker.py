@@ -582,6 +582,9 @@ def step(scope: Scope, rel: Relation, parsed, options, runner, world: Worlds):
     return scope, verdict
 
 
+RESTATEMENT = "restatement"  # reason of a verified restated definition: a changed one is a new definition
+
+
 def restated(scope: Scope, sym: Sym, params: tuple, body: Expr, runner, world, options) -> Verdict:
     """`\\mathcal{L} = \\frac{1}{2n} \\sum_i (…)^2` in an answer, where the question defined
     L: a restatement that agrees with the definition in force is verified against it
@@ -594,7 +597,7 @@ def restated(scope: Scope, sym: Sym, params: tuple, body: Expr, runner, world, o
         return unverified("definition", f"defines {sym} (the same expression as line {old.line})")
     verdict = judged(runner, body, old.body, world(scope), options)
     if verdict.status == VERIFIED:
-        return replace(verdict, message=f"restates the definition of {sym} at line {old.line}")
+        return replace(verdict, reason=RESTATEMENT, message=f"restates the definition of {sym} at line {old.line}")
     if verdict.status == REFUTED:
         return unverified("definition", f"defines {sym} anew (it differs from line {old.line})")
     return unverified("definition", f"defines {sym}")

@@ -134,7 +134,7 @@ def score(results: list[Mutant]) -> dict:
 def mutation_run(doc, options) -> list[Mutant]:
     """Check `doc`, then plant every operator's error in each verified equation and judge
     the mutant in the same context (same definitions, shapes and seed)."""
-    from symbolic.checker import Runner, judge_all, judge_job, parse_all, prepared
+    from symbolic.checker import RESTATEMENT, Runner, judge_all, judge_job, parse_all, prepared
     from symbolic.relation import relations
 
     rels = relations(doc)
@@ -145,8 +145,8 @@ def mutation_run(doc, options) -> list[Mutant]:
         out = []
         for item, world, scope in zip(items, worlds, scopes):
             rel = item.relation
-            if item.verdict.status != "verified" or rel.op != "=":
-                continue
+            if item.verdict.status != "verified" or rel.op != "=" or item.verdict.reason == RESTATEMENT:
+                continue  # a restated definition, changed, is a new definition: no error to catch
             lhs, rhs = parsed[rel.lhs].expr, parsed[rel.rhs].expr
             for name, mutated in mutants_of(lhs, rhs, world.shapes):
                 left, right, _, _ = prepared(lhs, mutated, scope)  # as the checker judges it

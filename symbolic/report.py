@@ -62,8 +62,10 @@ def _kv(d: dict) -> str:
 
 def _why(item: Judged) -> str:
     v = item.verdict
-    if v.status == VERIFIED:
-        return v.method or ""
+    if v.status == VERIFIED:  # the method, and the reading it rests on, if any
+        if v.message and v.method:
+            return f"{v.method}{' ' if v.message.startswith('(') else '; '}{v.message}"
+        return v.method or v.message
     if v.status == REFUTED:
         return v.message or v.reason
     return f"{v.reason}: {v.message}" if v.message else v.reason
