@@ -1221,10 +1221,11 @@ def unknown_transposed(lhs, rhs, world: World, point: Point) -> bool:
 
 
 def lone_unknown(lhs: Expr, rhs: Expr, ev: Evaluator) -> bool:
-    """A side that is one name of no declared shape (`Z = [0, 0]^T` where Z is a claim):
-    its scalar reading is a default, so a shape difference is no evidence."""
-    return any(ev.undeclared_key(side) is not None and ev.undeclared_key(side) not in ev.point.inferred
-               for side in (lhs, rhs))
+    """A side that is one name of no declared shape (`Z = [0, 0]^T` where Z is a claim), or
+    that holds a capital of no declared shape (`X (\\hat{y} - y)`): its scalar reading is
+    a default, so a shape difference is no evidence."""
+    return any((ev.undeclared_key(side) is not None and ev.undeclared_key(side) not in ev.point.inferred)
+               or ev.unshaped_matrix(side) for side in (lhs, rhs))
 
 
 def evaluate_sides(ev: Evaluator, lhs: Expr, rhs: Expr, frame: Frame):

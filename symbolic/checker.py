@@ -16,7 +16,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
 from numeric.witness import World
-from symbolic import chain_rule, entries, latex, meaning, shapes
+from symbolic import chain_rule, entries, latex, meaning, shapes, stacking
 from symbolic.document import Document
 from symbolic.expr import Deriv, Expr, Func, Num, Sum, Sym, walk
 from symbolic.meaning import Definition, Scope
@@ -246,6 +246,7 @@ def judged(runner, lhs: Expr, rhs: Expr, world: World, options: CheckOptions) ->
 def base_scope(doc: Document, parsed: dict, options: CheckOptions) -> Scope:
     exprs = [p.expr for p in parsed.values() if p.expr is not None]
     scope = Scope().with_families(meaning.sample_families(exprs))
+    scope = replace(scope, samples=stacking.sample_count(exprs, scope.families, index_ranges(parsed)))
     for decl in options.where:
         scope = declare_text(scope, decl)
     return scope
@@ -579,7 +580,26 @@ def step(scope: Scope, rel: Relation, parsed, options, runner, world: Worlds):
         verdict = replace(verdict, method=f"{verdict.method}; chain rule through {', '.join(chains)} "
                                           "(each link depends on the last only through the next, by the definitions)")
     verdict = guard_hypothesis(guard_one_sided(verdict, lhs_e, rhs_e, scope), lhs_e, rhs_e, scope)
+    if verdict.status == UNVERIFIED and verdict.reason == "unknown-shape":
+        verdict = stacked(verdict, lhs_e, rhs_e, scope, runner, world, options)
     return scope, verdict
+
+
+def stacked(verdict: Verdict, lhs: Expr, rhs: Expr, scope: Scope, runner, world, options) -> Verdict:
+    """`(\\hat{y} - y)^T X` with X undeclared beside per-sample ŷ, y: judged with the
+    samples stacked as X's rows and as its columns (`symbolic.stacking`); verified when
+    one way holds, refuted only when both fail."""
+    tries = []
+    for _, left, right, note in stacking.readings(lhs, rhs, scope, scope.samples):
+        left, right, _, _ = prepared(left, right, scope)
+        tried = guard_one_sided(judged(runner, left, right, world(scope), options), left, right, scope)
+        if tried.status == VERIFIED:
+            return replace(tried, message=f"(stacking convention: {note})")
+        tries.append((tried, note))
+    if tries and all(t.status == REFUTED for t, _ in tries):
+        first, note = tries[0]
+        return replace(first, message=f"{first.message} (with the samples stacked either way; {note})")
+    return verdict
 
 
 RESTATEMENT = "restatement"  # reason of a verified restated definition: a changed one is a new definition

@@ -100,6 +100,7 @@ class Scope:
     distributions: dict = field(default_factory=dict)  # name -> ("normal", mean, variance)
     pinned: dict = field(default_factory=dict)  # name -> value assumed for all its entries (see checker.assume)
     pinned_in: int | None = None  # the segment whose arrow stated the assumption
+    samples: Expr | None = None  # how many samples the sample index runs over (`\\sum_{i=1}^n`: n)
 
     def without_inferred(self) -> "Scope":
         shapes = {k: v for k, v in self.shapes.items() if k not in self.inferred}
