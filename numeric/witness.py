@@ -74,6 +74,7 @@ class Point:
     quadrature: bool = False  # an expectation was evaluated by Gaussian sigma points
     pinned: dict = field(default_factory=dict)  # name -> value assumed for all its atoms
     pinned_used: set = field(default_factory=set)  # pinned names this evaluation read
+    linear: bool = False  # undefined functions mean random linear maps (see `uninterpreted`)
     memo: dict = field(default_factory=dict)  # defined object -> its value and what reading it read
     moved: int = 0  # > 0 while an expectation moves atoms: no value is remembered then
 
@@ -673,7 +674,7 @@ class Evaluator:
         self.point.uninterpreted.add(e.name)
         a, b, c = (self.point.atom(("__fn__", e.name, k)) for k in range(3))
         s = sum(float(np.sum(self.ev(x, frame))) for x in e.args)
-        return a + b * s + 0.1 * c * s * s
+        return b * s if self.point.linear else a + b * s + 0.1 * c * s * s
 
     # -- derivatives: central finite differences of the definitions ------------------
     def ev_Deriv(self, e: Deriv, frame):
@@ -1087,12 +1088,17 @@ def compare(lhs: Expr, rhs: Expr, world: World, seed: int = 0, trials: int = TRI
             return shape_mismatch(f"left side has shape {_shape(a)}, right side {_shape(b)}", point,
                                   (_shape(a), _shape(b)))
         if verdict == "different":
+            also_linear = bool(point.uninterpreted) and differs_if_linear(lhs, rhs, world, seed, trial, frame)
             seen = evidence(point, frame, a, b)
             if point.pinned_used:
                 seen["assumed"] = {n: f"{point.pinned[n]:g}" for n in sorted(point.pinned_used)}
             if generic:  # the sizes the undeclared matrices had here
                 seen["read_as_matrices"] = {str(Sym(*k)): f"{r}×{c}" for k, (r, c) in point.inferred.items()
                                             if k in generic}
+            if also_linear:  # no property of the function (linearity, say) can rescue it
+                return Comparison("different", method + "; undefined " + ", ".join(sorted(point.uninterpreted))
+                                  + " given a random smooth and a random linear meaning: the sides differ under both",
+                                  evidence=seen, as_matrices=bool(generic))
             return Comparison("different", method, evidence=seen, uninterpreted=frozenset(point.uninterpreted),
                               as_matrices=bool(generic))
         if verdict == "unstable":
@@ -1218,6 +1224,18 @@ def unknown_transposed(lhs, rhs, world: World, point: Point) -> bool:
                 if not known:
                     return True
     return False
+
+
+def differs_if_linear(lhs: Expr, rhs: Expr, world: World, seed: int, trial: int, frame: Frame) -> bool:
+    """The same point with every undefined function a random linear map (`f(x) = b x`):
+    `\\nabla(a + b) = \\nabla a + \\nabla b` holds there, a doubled `\\nabla J` does not."""
+    point = random_point(world, seed, trial)
+    point.linear = True
+    try:
+        a, b = evaluate_sides(Evaluator(world, point), lhs, rhs, frame)
+    except (Unsupported, ShapeMismatch, OverflowError, ZeroDivisionError, np.linalg.LinAlgError, FloatingPointError):
+        return False
+    return agree(a, b, False) == "different"
 
 
 def lone_unknown(lhs: Expr, rhs: Expr, ev: Evaluator) -> bool:

@@ -568,31 +568,37 @@ def step(scope: Scope, rel: Relation, parsed, options, runner, world: Worlds):
         else:
             scope = scope.define(Definition(sym, params, rhs_e, rel.line), where)
         return meaning.infer_shapes(scope), verdict
-    left, right, reading, chains = prepared(lhs_e, rhs_e, scope)
-    reading = "; ".join(r for r in (entry_note, reading) if r)
+    return scope, judge_claim(lhs_e, rhs_e, entry_note, scope, runner, world(scope), options)
+
+
+def judge_claim(lhs: Expr, rhs: Expr, note: str, scope: Scope, runner, world: World, options) -> Verdict:
+    """A claim between two parsed sides, as the report states it: the readings
+    (`prepared`), the witness, the guards, and the stacking convention."""
+    left, right, reading, chains = prepared(lhs, rhs, scope)
+    reading = "; ".join(r for r in (note, reading) if r)
     if chains and left == right:  # the relation is the chain rule itself: nothing to evaluate
-        return scope, Verdict(VERIFIED, f"the chain rule through {', '.join(chains)}: each link depends on the "
-                                        "last only through the next, by the definitions", "chain rule")
-    verdict = judged(runner, left, right, world(scope), options)
+        return Verdict(VERIFIED, f"the chain rule through {', '.join(chains)}: each link depends on the "
+                                 "last only through the next, by the definitions", "chain rule")
+    verdict = judged(runner, left, right, world, options)
     if reading:
         verdict = replace(verdict, message=(verdict.message + " " if verdict.message else "") + f"(read {reading})")
     if chains and verdict.status == VERIFIED:
         verdict = replace(verdict, method=f"{verdict.method}; chain rule through {', '.join(chains)} "
                                           "(each link depends on the last only through the next, by the definitions)")
-    verdict = guard_hypothesis(guard_one_sided(verdict, lhs_e, rhs_e, scope), lhs_e, rhs_e, scope)
+    verdict = guard_hypothesis(guard_one_sided(verdict, lhs, rhs, scope), lhs, rhs, scope)
     if verdict.status == UNVERIFIED and verdict.reason == "unknown-shape":
-        verdict = stacked(verdict, lhs_e, rhs_e, scope, runner, world, options)
-    return scope, verdict
+        verdict = stacked(verdict, lhs, rhs, scope, runner, world, options)
+    return verdict
 
 
-def stacked(verdict: Verdict, lhs: Expr, rhs: Expr, scope: Scope, runner, world, options) -> Verdict:
+def stacked(verdict: Verdict, lhs: Expr, rhs: Expr, scope: Scope, runner, world: World, options) -> Verdict:
     """`(\\hat{y} - y)^T X` with X undeclared beside per-sample ŷ, y: judged with the
     samples stacked as X's rows and as its columns (`symbolic.stacking`); verified when
     one way holds, refuted only when both fail."""
     tries = []
     for _, left, right, note in stacking.readings(lhs, rhs, scope, scope.samples):
         left, right, _, _ = prepared(left, right, scope)
-        tried = guard_one_sided(judged(runner, left, right, world(scope), options), left, right, scope)
+        tried = guard_one_sided(judged(runner, left, right, world, options), left, right, scope)
         if tried.status == VERIFIED:
             return replace(tried, message=f"(stacking convention: {note})")
         tries.append((tried, note))

@@ -134,7 +134,7 @@ def score(results: list[Mutant]) -> dict:
 def mutation_run(doc, options) -> list[Mutant]:
     """Check `doc`, then plant every operator's error in each verified equation and judge
     the mutant in the same context (same definitions, shapes and seed)."""
-    from symbolic.checker import RESTATEMENT, Runner, judge_all, judge_job, parse_all, prepared
+    from symbolic.checker import RESTATEMENT, Runner, judge_all, judge_claim, matrix_entries, parse_all
     from symbolic.relation import relations
 
     rels = relations(doc)
@@ -149,10 +149,9 @@ def mutation_run(doc, options) -> list[Mutant]:
                 continue  # a restated definition, changed, is a new definition: no error to catch
             lhs, rhs = parsed[rel.lhs].expr, parsed[rel.rhs].expr
             for name, mutated in mutants_of(lhs, rhs, world.shapes):
-                left, right, _, _ = prepared(lhs, mutated, scope)  # as the checker judges it
-                ok, verdict = runner.run(judge_job, left, right, world, options.seed, options.trials)
-                out.append(Mutant(rel.line, name, verdict.status if ok else "unverified",
-                                  verdict.reason if ok else verdict[0]))
+                left, right, note = matrix_entries(lhs, mutated, scope)
+                verdict = judge_claim(left, right, note, scope, runner, world, options)  # as the checker judges it
+                out.append(Mutant(rel.line, name, verdict.status, verdict.reason))
         return out
     finally:
         runner.close()

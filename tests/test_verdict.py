@@ -113,3 +113,20 @@ def test_same_seed_same_evidence():
     a = judge(grad, Mul((Num(2), gradient_formula)), MATRIX_WORLD, seed=3)
     b = judge(grad, Mul((Num(2), gradient_formula)), MATRIX_WORLD, seed=3)
     assert a == b
+
+
+def test_an_undefined_function_refutes_only_when_no_meaning_rescues_it():
+    from symbolic.cli import main
+    import contextlib, io, json
+
+    def verdict(a, b):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            main(["compare", a, b, "--format", "json"])
+        return json.loads(out.getvalue())
+
+    doubled = verdict(r"2 \nabla J_1", r"\nabla J_1")  # wrong under every meaning of ∇J
+    assert doubled["verdict"] == "different" and "linear meaning" in doubled["method"]
+    for a, b in ((r"\nabla(a+b)", r"\nabla a + \nabla b"), ("f(2x)", "2 f(x)")):  # true for linear f
+        assert verdict(a, b)["verdict"] == "undecided"
+    assert verdict("f(x)^2", "f(x) f(x)")["verdict"] == "equal"
