@@ -518,6 +518,8 @@ class Evaluator:
                    and (n.name, n.sub, n.sup) not in self.point.inferred for n in walk(e))
 
     def ev_Mul(self, e: Mul, frame):
+        if sum(1 for f in e.factors if self.unshaped_matrix(f)) >= 2:
+            self.point.doubt = True  # `AB` of undeclared capitals: the order matters only for matrices
         out = None
         for k, f in enumerate(e.factors):
             doubt = self.point.doubt

@@ -13,6 +13,7 @@ from typing import Any
 
 import sympy
 
+from numeric import exact
 from numeric.witness import Comparison, World, compare, compare_shape
 from symbolic.expr import Deriv, Expr, Func, Num, Sum, Sym, Transpose, shape_lookup, walk
 
@@ -202,6 +203,14 @@ def judge(lhs: Expr, rhs: Expr, world: World, seed: int = 0, trials: int = 6) ->
                        f"the sides differ by the constant {sympy.sstr(diff)[:80]}",
                        {"difference": sympy.sstr(diff)[:200]})
     proof = None if diff is None else diff == 0
+    if exact.evaluable(lhs, rhs, exact.undefined_scalar(world)):  # rational: no rounding at all
+        found = exact.compare_exact(lhs, rhs, seed=seed, trials=trials)
+        if found is not None and found.outcome == "equal":
+            method = ("symbolic (SymPy simplify) + " if proof else "") + found.method
+            return Verdict(VERIFIED, method, "proven" if proof else "exact evaluation")
+        if found is not None and proof is not True:
+            return Verdict(REFUTED, found.method, "counterexample", "the two sides differ exactly at a random point",
+                           found.evidence)
     layout_free = has_partial(lhs) or has_partial(rhs)
     witness = compare(lhs, rhs, world, seed=seed, trials=trials, layout_free=layout_free)
     if witness.outcome == "different" and opaque_applications(lhs, rhs, witness.uninterpreted):
