@@ -8,6 +8,7 @@ definitions, one-hot constraints, index ranges) comes from a `World` the caller 
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -957,7 +958,16 @@ FUNCTIONS = {
     "det": lambda a: float(np.linalg.det(a)) if not is_scalar(a) else scalar(a),
     "max": lambda *xs: max(scalar(x) for x in xs),
     "min": lambda *xs: min(scalar(x) for x in xs),
+    "factorial": lambda x: _factorial(x),
 }
+
+
+def _factorial(x) -> float:
+    """n! = Γ(n + 1); past 170! a float64 overflows, which is no evidence either way."""
+    v = scalar(x)
+    if v > 170:
+        raise Unsupported("too-large", f"({v:g})! does not fit in a float64")
+    return math.gamma(v + 1.0)
 
 
 def substitute(e: Expr, mapping: dict) -> Expr:
