@@ -360,7 +360,7 @@ def hoist_declarations(rels) -> dict:
     out: dict = {}
     for rel in rels:
         if rel.kind == "declaration" and rel.op in ("\\in", "dim"):
-            shape = meaning.parse_space(rel.rhs)
+            shape = meaning.parse_space(rel.rhs, rel.op)
             if shape is not None:
                 target = meaning.dim_target(rel.lhs) or rel.lhs
                 out.setdefault((rel.problem, rel.part), []).extend((s, shape) for s in split_names(target))
@@ -674,7 +674,7 @@ def declaration(scope: Scope, rel: Relation, parsed: dict):
         return distribution(scope, rel, parsed)
     if rel.op in ("\\in", "dim"):
         target = meaning.dim_target(rel.lhs) or rel.lhs
-        shape = meaning.parse_space(rel.rhs)
+        shape = meaning.parse_space(rel.rhs, rel.op)
         names = [n for n in split_names(target)]
         if shape is not None and names:
             for name in names:
@@ -784,7 +784,7 @@ def declare_text(scope: Scope, decl: str) -> Scope:
     for op in ("\\in", "\\sim"):
         if op in decl:
             lhs, rhs = decl.split(op, 1)
-            shape = meaning.parse_space(rhs)
+            shape = meaning.parse_space(rhs, op)
             if shape is not None:
                 for name in split_names(lhs):
                     scope = scope.declare(name, shape)

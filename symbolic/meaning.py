@@ -40,10 +40,13 @@ def dim_of(text: str) -> Dim | None:
     return Sym(m.group(1)) if m else None
 
 
-def parse_space(latex: str) -> Shape | None:
+def parse_space(latex: str, op: str = "dim") -> Shape | None:
     """`\\mathbb{R}^{n \\times d}` -> (n, d); `\\mathbb{R}^d` -> (d, 1); `\\mathbb{R}` -> scalar;
-    `(n \\times d)` -> (n, d).  None when it is no shape we know."""
+    `(n \\times d)` -> (n, d); after `\\dim(X) =` also `(n, d)`.  None when it is no shape
+    we know -- `\\beta \\in (0, 1)` is an interval, not a 0 × 1 shape."""
     latex = latex.strip().rstrip(".,;")
+    if op == "\\in" and not _REAL_SPACE.match(latex) and "\\times" not in latex:
+        return None
     m = _REAL_SPACE.match(latex)
     if m:
         inner = m.group("braced") or m.group("single")
