@@ -1045,6 +1045,27 @@ def free_indices(e: Expr, world: World) -> set[str]:
     return out
 
 
+def summed_by_repetition(e: Expr, free: set, world: World) -> bool:
+    """An index free in `e` and written in two factors of one product (`W_{ij} x_j`): the
+    summation convention may be meant, so the indices are not compared as written."""
+    def visit(node, bound) -> bool:
+        if isinstance(node, (Sum, Product)):
+            return visit(node.body, bound | {node.index})
+        if isinstance(node, Func) and node.name in INDEXED_LITERALS:
+            inner = {a.name for a in node.args[1::3] if isinstance(a, Sym)}
+            return visit(node.args[0], bound | inner)
+        if isinstance(node, Mul):
+            seen: set = set()
+            for f in node.factors:
+                mine = (free_indices(f, world) & free) - bound
+                if mine & seen:
+                    return True
+                seen |= mine
+        return any(visit(c, bound) for c in node.children())
+
+    return visit(e, frozenset())
+
+
 def is_index_name(name: str) -> bool:
     return len(name) == 1 and name.isascii() and name.isalpha()
 
@@ -1066,9 +1087,15 @@ def compare(lhs: Expr, rhs: Expr, world: World, seed: int = 0, trials: int = TRI
     `generic`: shapes solved for undeclared matrix names (`symbolic.shapes`), drawn
     afresh at each point; then a shape conflict is only a failed reading, never evidence."""
     free_l, free_r = free_indices(lhs, world), free_indices(rhs, world)
-    if free_l and free_r and free_l != free_r:
+    # `\\partial L/\\partial u_i = … \\partial \\hat{y}_i/\\partial u_j`: the sides' free indices
+    # differ; as written the relation claims equality for every i and every j, so those
+    # indices are drawn distinct (a renaming typo is then caught, with both values shown)
+    renamed = free_l - free_r and free_r - free_l and not (summed_by_repetition(lhs, free_l, world)
+                                                            or summed_by_repetition(rhs, free_r, world))
+    if free_l and free_r and free_l != free_r and not renamed:  # `y_i = W_{ij} x_j`: Einstein's sum?
         return Comparison("undecided", "indices", "index-mismatch",
                           f"free indices differ: {', '.join(sorted(free_l))} vs {', '.join(sorted(free_r))}")
+    apart = sorted(free_l ^ free_r) if renamed else []
     free = sorted(free_l | free_r)
     method = f"randomized float64, {trials} points with random sizes (rtol={RTOL:g})"
     seen_equal, used, doubt, quadrature, pinned = 0, set(), False, False, set()
@@ -1076,7 +1103,7 @@ def compare(lhs: Expr, rhs: Expr, world: World, seed: int = 0, trials: int = TRI
         if seen_equal >= trials:
             break
         point = random_point(world, seed, trial)
-        frame = Frame(indices=tuple((i, 1 + int(point.rng.integers(0, 2))) for i in free))
+        frame = Frame(indices=index_values(free, apart, point.rng))
         try:
             if generic:
                 point.inferred.update(generic_sizes(generic, Evaluator(world, point), frame))
@@ -1102,6 +1129,8 @@ def compare(lhs: Expr, rhs: Expr, world: World, seed: int = 0, trials: int = TRI
         if verdict == "different":
             also_linear = bool(point.uninterpreted) and differs_if_linear(lhs, rhs, world, seed, trial, frame)
             seen = evidence(point, frame, a, b)
+            if apart:
+                seen["free_indices"] = f"{', '.join(sorted(free_l))} on the left, {', '.join(sorted(free_r))} on the right"
             if point.pinned_used:
                 seen["assumed"] = {n: f"{point.pinned[n]:g}" for n in sorted(point.pinned_used)}
             if generic:  # the sizes the undeclared matrices had here
@@ -1135,6 +1164,8 @@ def compare(lhs: Expr, rhs: Expr, world: World, seed: int = 0, trials: int = TRI
         method += "; undefined " + ", ".join(sorted(used)) + " given random smooth meanings"
     if quadrature:
         method += "; expectations by Gaussian sigma points (exact for polynomials of degree ≤ 3)"
+    if apart:
+        method += f"; the sides' free indices differ ({', '.join(apart)}), drawn distinct"
     if pinned:
         method += "; under the stated assumption " + ", ".join(
             f"{n} = {world.pinned[n]:g}" for n in sorted(pinned))
@@ -1236,6 +1267,13 @@ def unknown_transposed(lhs, rhs, world: World, point: Point) -> bool:
                 if not known:
                     return True
     return False
+
+
+def index_values(free: list, apart: list, rng) -> tuple:
+    """Each free index 1 or 2 at random (so δ_ij meets both cases); the indices only one
+    side has are drawn distinct from each other."""
+    distinct = dict(zip(apart, (1 + int(k) for k in rng.permutation(len(apart)))))
+    return tuple((i, distinct[i] if i in distinct else 1 + int(rng.integers(0, 2))) for i in free)
 
 
 def differs_if_linear(lhs: Expr, rhs: Expr, world: World, seed: int, trial: int, frame: Frame) -> bool:

@@ -596,11 +596,14 @@ def stacked(verdict: Verdict, lhs: Expr, rhs: Expr, scope: Scope, runner, world:
     samples stacked as X's rows and as its columns (`symbolic.stacking`); verified when
     one way holds, refuted only when both fail."""
     tries = []
-    for _, left, right, note in stacking.readings(lhs, rhs, scope, scope.samples):
+    for orientation, left, right, note in stacking.readings(lhs, rhs, scope, scope.samples):
         left, right, _, _ = prepared(left, right, scope)
         tried = guard_one_sided(judged(runner, left, right, world, options), left, right, scope)
-        if tried.status == VERIFIED:
+        if tried.status == VERIFIED and orientation == stacking.ROWS:
             return replace(tried, message=f"(stacking convention: {note})")
+        if tried.status == VERIFIED:  # a dropped transpose would pass so: not verified on this alone
+            return unverified("ambiguous", f"holds only with {note} (the transposed convention); "
+                                           "declare X's shape to decide")
         tries.append((tried, note))
     if tries and all(t.status == REFUTED for t, _ in tries):
         first, note = tries[0]

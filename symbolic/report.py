@@ -44,6 +44,8 @@ def _evidence_lines(item: Judged) -> list[str]:
             where += [f"indices {_kv(ce['indices'])}"] if ce.get("indices") else []
             if where:
                 out.append("at " + ", ".join(where))
+            if ce.get("free_indices"):
+                out.append("free indices differ: " + ce["free_indices"])
             if ce.get("assumed"):
                 out.append("assumed " + _kv(ce["assumed"]))
             if ce.get("read_as_matrices"):

@@ -4,8 +4,10 @@ A sheet that declares one sample (`x \\in \\mathbb{R}^d`, `y \\in \\mathbb{R}`, 
 `\\hat{y} = \\sum_j w_j x_j + b` and a loss over `y^{(i)}`) then writes the batch form
 `\\frac{1}{n} (\\hat{y} - y)^T X`, where X was never declared: X stacks the samples
 `x^{(i)}` and `\\hat{y}`, y stack theirs.  Whether the samples are X's rows or its columns
-is a convention both ways are in use, so both are tried: a relation is verified under the
-one that makes it hold, and refuted only when it fails under both.
+is a convention both ways are in use, so both are tried: a relation is verified when it
+holds with the samples as rows (the design matrix of most texts), left undecided when it
+holds only with them as columns (a dropped transpose would pass that way), and refuted
+only when it fails under both.
 
 Read so: a bare capital with no shape or definition whose lower-case twin is a sample
 family declared as a vector (`x^{(i)}`, x ∈ ℝ^d), and, beside it, the bare sample families declared as

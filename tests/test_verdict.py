@@ -130,3 +130,20 @@ def test_an_undefined_function_refutes_only_when_no_meaning_rescues_it():
     for a, b in ((r"\nabla(a+b)", r"\nabla a + \nabla b"), ("f(2x)", "2 f(x)")):  # true for linear f
         assert verdict(a, b)["verdict"] == "undecided"
     assert verdict("f(x)^2", "f(x) f(x)")["verdict"] == "equal"
+
+
+def test_free_indices_that_differ_are_drawn_apart_unless_a_summation_convention_may_be_meant():
+    from symbolic.latex import parse
+    from numeric.witness import World
+    from symbolic.verdict import judge
+
+    def v(a, b):
+        return judge(parse(a).expr, parse(b).expr, World())
+
+    typo = v(r"\hat{y}_i - y_i", r"\hat{y}_j - y_j")  # a renaming typo: false for i ≠ j
+    assert typo.status == "refuted"
+    assert typo.counterexample["indices"]["i"] != typo.counterexample["indices"]["j"]
+    assert "on the left" in typo.counterexample["free_indices"]
+    assert v(r"\hat{y}_i - y_i", r"\hat{y}_i - y_i").status == "verified"
+    for a, b in (("z_i", "W_{ij} x_j"), ("x_i y_i", "x_j y_j")):  # Einstein's convention may be meant
+        assert v(a, b).reason == "index-mismatch"
