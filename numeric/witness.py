@@ -940,6 +940,14 @@ def _entry(value, *idx):
 
 
 # Known functions (name as `symbolic.latex` spells it -> numpy meaning).
+def _factorial(x) -> float:
+    """n! = Γ(n + 1); past 170! a float64 overflows, which is no evidence either way."""
+    v = scalar(x)
+    if v > 170:
+        raise Unsupported("too-large", f"({v:g})! does not fit in a float64")
+    return math.gamma(v + 1.0)
+
+
 FUNCTIONS = {
     "log": _log,
     "exp": _elementwise(np.exp),
@@ -958,16 +966,8 @@ FUNCTIONS = {
     "det": lambda a: float(np.linalg.det(a)) if not is_scalar(a) else scalar(a),
     "max": lambda *xs: max(scalar(x) for x in xs),
     "min": lambda *xs: min(scalar(x) for x in xs),
-    "factorial": lambda x: _factorial(x),
+    "factorial": _factorial,
 }
-
-
-def _factorial(x) -> float:
-    """n! = Γ(n + 1); past 170! a float64 overflows, which is no evidence either way."""
-    v = scalar(x)
-    if v > 170:
-        raise Unsupported("too-large", f"({v:g})! does not fit in a float64")
-    return math.gamma(v + 1.0)
 
 
 def substitute(e: Expr, mapping: dict) -> Expr:

@@ -594,7 +594,8 @@ def judge_claim(lhs: Expr, rhs: Expr, note: str, scope: Scope, runner, world: Wo
 def stacked(verdict: Verdict, lhs: Expr, rhs: Expr, scope: Scope, runner, world: World, options) -> Verdict:
     """`(\\hat{y} - y)^T X` with X undeclared beside per-sample ŷ, y: judged with the
     samples stacked as X's rows and as its columns (`symbolic.stacking`); verified when
-    one way holds, refuted only when both fail."""
+    the rows reading holds, ambiguous when only the columns one does, refuted only when
+    both fail."""
     tries = []
     for orientation, left, right, note in stacking.readings(lhs, rhs, scope, scope.samples):
         left, right, _, _ = prepared(left, right, scope)
@@ -637,8 +638,6 @@ def prepared(lhs: Expr, rhs: Expr, scope: Scope):
     the document means the twin (w' for W'), chain-rule products as the derivative they
     compose.  Returns (lhs, rhs, reading note, chain notes)."""
     left, right, reading = case_blind_variables(lhs, rhs, scope)
-    left, right, entry_note = matrix_entries(left, right, scope)
-    reading = "; ".join(r for r in (reading, entry_note) if r)
     try:
         (left, chain_l), (right, chain_r) = chain_rule.collapse(left, scope), chain_rule.collapse(right, scope)
     except RecursionError:  # in this process, not the sandbox: a deep tree is left as written
