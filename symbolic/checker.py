@@ -31,7 +31,11 @@ class CheckOptions:
     document_timeout_s: wall budget of the whole document; once spent, every parse and
         relation not yet judged is `unverified: timeout` (still reported);
     max_document_bytes: larger files are refused when read (exit 2);
-    where: extra declarations (LaTeX, e.g. `X \\in \\mathbb{R}^{n \\times d}`)."""
+    where: extra declarations (LaTeX, e.g. `X \\in \\mathbb{R}^{n \\times d}`);
+    document: the relations come from a document, where `name = …` at a name's first use
+        defines it and a name on one side only may be shorthand (no counterexample);
+        `compare` turns it off: both sides are given, every name is a free variable, and
+        the question is only whether they are equal."""
 
     trials: int = 6
     seed: int = 0
@@ -41,6 +45,7 @@ class CheckOptions:
     where: tuple[str, ...] = ()
     max_document_bytes: int = 2_000_000
     document_timeout_s: float = 300.0
+    document: bool = True
 
 
 @dataclass(frozen=True)
@@ -560,7 +565,7 @@ def step(scope: Scope, rel: Relation, parsed, options, runner, world: Worlds):
             return scope, unverified(reason or "unparsed", message)
     target = meaning.definition_target(lhs.expr)
     lhs_e, rhs_e, entry_note = matrix_entries(lhs.expr, rhs.expr, scope)
-    if target is not None and defines(scope, target[0], where):
+    if options.document and target is not None and defines(scope, target[0], where):
         sym, params = target
         verdict = restated(scope, sym, params, rhs_e, runner, world, options)
         if sym.sub or sym.sup:  # m_0 = 0, s_i = …: an object with indices, keyed by itself
@@ -585,7 +590,8 @@ def judge_claim(lhs: Expr, rhs: Expr, note: str, scope: Scope, runner, world: Wo
     if chains and verdict.status == VERIFIED:
         verdict = replace(verdict, method=f"{verdict.method}; chain rule through {', '.join(chains)} "
                                           "(each link depends on the last only through the next, by the definitions)")
-    verdict = guard_hypothesis(guard_one_sided(verdict, lhs, rhs, scope), lhs, rhs, scope)
+    if options.document:
+        verdict = guard_hypothesis(guard_one_sided(verdict, lhs, rhs, scope), lhs, rhs, scope)
     if verdict.status == UNVERIFIED and verdict.reason == "unknown-shape":
         verdict = stacked(verdict, lhs, rhs, scope, runner, world, options)
     return verdict

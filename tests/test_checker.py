@@ -225,3 +225,13 @@ def test_a_stated_assumption_covers_what_follows_it_and_worked_numbers_only():
     assert got[(9, "W^T z")].status == "verified"
     assert got[(11, "W z")].status == "refuted"
     assert got[(13, "x")].status == "refuted"
+
+
+def test_compare_reads_every_name_as_free_and_refuses_a_malformed_side(capsys):
+    assert main(["compare", "a + b", "a + c", "--format", "json"]) == 1  # names on one side are free here
+    assert json.loads(capsys.readouterr().out)["verdict"] == "different"
+    assert main(["compare", "x^2 - 1", "(x-1)(x+1)"]) == 0
+    assert capsys.readouterr().out.startswith("equal")
+    assert main(["compare", "x^{", "x"]) == 2  # `x^{ = x` would swallow the `=`
+    captured = capsys.readouterr()
+    assert captured.out == "" and "A is not a LaTeX expression" in captured.err and captured.err.count("\n") == 1

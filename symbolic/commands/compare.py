@@ -18,15 +18,31 @@ def register(sub) -> None:
     p.set_defaults(run=run)
 
 
+def malformed(latex: str) -> str | None:
+    """Why `latex` cannot be one side of an equation (unbalanced brackets), or None."""
+    from symbolic import latex_tokens as lt
+
+    try:
+        lt.check_balanced(lt.tokenize(latex))
+    except lt.Unbalanced as e:
+        return str(e)
+    return None
+
+
 def run(args) -> int:
     from symbolic.checker import CheckOptions, check_document
+    from symbolic.cli import UsageError
     from symbolic.document import parse_document
 
+    for name, side in (("A", args.a), ("B", args.b)):  # `x^{` would swallow the `=` between them
+        problem = malformed(side)
+        if problem:
+            raise UsageError(f"{name} is not a LaTeX expression: {problem}")
     # The two expressions become a one-relation document, so `compare` is exactly the
     # checker's judgement (declarations, sandbox, witness) and nothing else.
     lines = [f"$$ {d} $$" for d in args.where] + [f"$$ {args.a} = {args.b} $$"]
     report = check_document(parse_document("\n\n".join(lines), "compare", "md"),
-                            CheckOptions(seed=args.seed, where=tuple(args.where)))
+                            CheckOptions(seed=args.seed, where=tuple(args.where), document=False))
     verdict = report.items[-1].verdict
     out = {"verdict": ANSWERS[verdict.status], "method": verdict.method,
            "reason": verdict.reason if verdict.status == "unverified" else (verdict.message or verdict.reason),
