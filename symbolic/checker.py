@@ -445,7 +445,11 @@ def at_solution(scope: Scope, rel: Relation, solution: Relation, solved: dict, p
     lhs, rhs = parsed.get(rel.lhs), parsed.get(rel.rhs)
     if (fit is not None and fit.status != VERIFIED) or rel.op != "=" or not (lhs and rhs and lhs.expr and rhs.expr):
         _, verdict = step(scope, rel, parsed, options, runner, world)
-        return conditions(rel, verdict, parsed, {rel.segment})
+        verdict = conditions(rel, verdict, parsed, {rel.segment})
+        if fit is not None and fit.status == REFUTED and verdict.status != VERIFIED and verdict.reason != "condition":
+            return unverified("conditional", f"an equation to solve; the stated solution {shown} does not have "
+                                             f"the shape of {solution.lhs.strip()}")
+        return verdict
     trial = scope.define(Definition(var, (), value, solution.line), (rel.problem, rel.part))
     left, right, _ = case_blind_variables(lhs.expr, rhs.expr, trial)
     verdict = guard_one_sided(judged(runner, left, right, world(trial), options), lhs.expr, rhs.expr, trial)

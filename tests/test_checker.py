@@ -235,3 +235,14 @@ def test_compare_reads_every_name_as_free_and_refuses_a_malformed_side(capsys):
     assert main(["compare", "x^{", "x"]) == 2  # `x^{ = x` would swallow the `=`
     captured = capsys.readouterr()
     assert captured.out == "" and "A is not a LaTeX expression" in captured.err and captured.err.count("\n") == 1
+
+
+def test_the_equations_before_an_ill_shaped_solution_are_conditional_not_shorthand():
+    tex = ("\\documentclass{article}\n\\begin{document}\n"
+           "Let $X \\in \\mathbb{R}^{n \\times d}$, $y \\in \\mathbb{R}^{n}$, $w \\in \\mathbb{R}^{d}$.\n"
+           "\\[ J = \\frac{1}{2}\\lVert Xw - y \\rVert^2 + \\frac{\\lambda}{2}\\lVert w \\rVert^2 \\]\n"
+           "\\[ \\nabla_w J = 0 \\Rightarrow (X^\\top X + \\lambda I) w = X^\\top y \\Rightarrow "
+           "w = (X X^\\top + \\lambda I)^{-1} X^\\top y \\]\n\\end{document}\n")
+    rep = check_document(parse_document(tex, "r.tex", "tex"), CheckOptions(sandbox=False))
+    got = [(i.verdict.status, i.verdict.reason) for i in rep.items if i.relation.line == 5]
+    assert got == [("unverified", "condition"), ("unverified", "conditional"), ("refuted", "shape mismatch")]
