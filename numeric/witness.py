@@ -324,6 +324,9 @@ class Evaluator:
         """`s_j` from the document's `s_i = …`; recursions (`m_t = β m_{t-1} + …`) unroll down
         to a stated base case, within a depth limit."""
         pattern, body = template
+        concrete = Sym(obj.name, *(tuple(Num(self.index_value(x, frame)) for x in xs) for xs in (obj.sub, obj.sup)))
+        if concrete in self.world.fixed:  # `m_{t-1}` at t = 1 is the stated base case `m_0 = 0`
+            return self.remembered(concrete, frame, lambda: self.fixed_value(concrete, frame))
         pairs = [(p, v) for p, v in zip(pattern.sub + pattern.sup, obj.sub + obj.sup) if isinstance(p, Sym)]
         params = [p for p, _ in pairs]
         values = [self.index_value(v, frame) for _, v in pairs]

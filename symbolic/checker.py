@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from numeric.witness import World
 from symbolic import chain_rule, entries, latex, meaning, shapes, stacking
 from symbolic.document import Document
-from symbolic.expr import Deriv, Expr, Func, Num, Sum, Sym, walk
+from symbolic.expr import Deriv, Expect, Expr, Func, Num, Sum, Sym, walk
 from symbolic.meaning import Definition, Scope
 from symbolic.relation import Relation, relations
 from symbolic.verdict import REFUTED, UNVERIFIED, VERIFIED, Verdict, judge, judge_shape, unverified
@@ -571,6 +571,10 @@ def step(scope: Scope, rel: Relation, parsed, options, runner, world: Worlds):
     lhs_e, rhs_e, entry_note = matrix_entries(lhs.expr, rhs.expr, scope)
     if options.document and target is not None and defines(scope, target[0], where):
         sym, params = target
+        if instance_of_template(scope, sym):  # `m_2 = …` under `m_t = \beta m_{t-1} + …`: a claim
+            verdict = judge_claim(lhs_e, rhs_e, entry_note, scope, runner, world(scope), options)
+            if verdict.status != UNVERIFIED:
+                return scope, verdict
         verdict = restated(scope, sym, params, rhs_e, runner, world, options)
         if sym.sub or sym.sup:  # m_0 = 0, s_i = …: an object with indices, keyed by itself
             scope = define_fixed(scope, sym, rhs_e, rel.line)
@@ -596,6 +600,7 @@ def judge_claim(lhs: Expr, rhs: Expr, note: str, scope: Scope, runner, world: Wo
                                           "(each link depends on the last only through the next, by the definitions)")
     if options.document:
         verdict = guard_hypothesis(guard_one_sided(verdict, lhs, rhs, scope), lhs, rhs, scope)
+        verdict = guard_unknown_means(verdict, lhs, rhs, scope)
     if verdict.status == UNVERIFIED and verdict.reason == "unknown-shape":
         verdict = stacked(verdict, lhs, rhs, scope, runner, world, options)
     return verdict
@@ -663,6 +668,19 @@ def defines(scope: Scope, sym: Sym, where) -> bool:
     if sym.sub or sym.sup:
         return sym not in scope.definitions
     return meaning.is_new_definition(scope, sym, where)
+
+
+def instance_of_template(scope: Scope, sym: Sym) -> bool:
+    """`m_2` where the document defined `m_t` for every t: its value is already fixed, so
+    `m_2 = …` states what it is rather than defining it (when that can be decided)."""
+    if not sym.sub and not sym.sup or meaning.is_template(sym):
+        return False
+    for pattern, _ in templates_of(scope).get(sym.name, ()):
+        slots, values = pattern.sub + pattern.sup, sym.sub + sym.sup
+        if (len(pattern.sub), len(pattern.sup)) == (len(sym.sub), len(sym.sup)) and all(
+                isinstance(p, Sym) or p == v for p, v in zip(slots, values)):
+            return True
+    return False
 
 
 def templates_of(scope: Scope) -> dict:
@@ -860,6 +878,28 @@ def guard_one_sided(verdict: Verdict, lhs: Expr, rhs: Expr, scope: Scope) -> Ver
     if loose:
         return unverified("undefined-symbol",
                           f"{', '.join(sorted(loose))} appear(s) on one side only and are never defined")
+    return verdict
+
+
+def guard_unknown_means(verdict: Verdict, lhs: Expr, rhs: Expr, scope: Scope) -> Verdict:
+    """`\\mathbb{E}[m_t] = (1-\\beta_1) \\sum_k \\beta_1^{t-k} \\mathbb{E}[g]` after "every g_k
+    has the same mean E[g]": with no law declared, the means of g_1, g_2, … and of a bare
+    g are separate unknowns to the witness, and the prose that ties them is not read --
+    a difference there is no counterexample."""
+    if verdict.status != REFUTED or verdict.method == "shapes":
+        return verdict
+    if not any(isinstance(n, Expect) for side in (lhs, rhs) for n in walk(side)):
+        return verdict
+    seen: set = set()
+    for side in (lhs, rhs):
+        meaning.closure(side, scope, seen)
+    bodies = [lhs, rhs] + [scope.definitions[k].body for k in seen if k in scope.definitions]
+    forms = {(n.name, bool(n.sub or n.sup)) for b in bodies for n in walk(b) if isinstance(n, Sym)}
+    known = _defined_names(scope) | {k[0] for k in scope.shapes} | set(scope.distributions)
+    both = sorted(name for name, indexed in forms if not indexed and (name, True) in forms and name not in known)
+    if both:
+        return unverified("expectation", f"the means of {', '.join(both)} and of its indexed entries are "
+                                         "separate unknowns here; the document relates them only in words")
     return verdict
 
 
