@@ -696,10 +696,38 @@ class Evaluator:
             variables = components_used(e.wrt, inner) or variables
         if not inner & set(variables.values()):
             raise Unsupported("no-dependency", f"{e.body} does not depend on {e.wrt} as written here")
+        if e.order == 2 and len(variables) > 1:
+            return self.hessian(e.body, variables, base, frame)
         grads = {}
         for pos, key in variables.items():
             grads[pos] = self.partial(e.body, key, frame, e.order)
         return assemble(grads, base, variables)
+
+    def hessian(self, body, variables: dict, base, frame):
+        """`\\nabla_w^2 L` for a vector w: the d × d matrix of second partials (mixed ones by
+        the four-point central difference), never the diagonal alone."""
+        if not is_scalar(base) or any(c != 0 for _, c in variables):
+            raise Unsupported("unsupported-notation", "second derivative of a non-scalar or by a matrix")
+        keys = [variables[pos] for pos in sorted(variables)]
+        steps = [1e-4 * max(1.0, abs(self.point.atom(k))) for k in keys]
+        out = np.zeros((len(keys), len(keys)))
+        for a, (ka, ha) in enumerate(zip(keys, steps)):
+            out[a, a] = scalar(self.partial(body, ka, frame, 2))
+            for b in range(a):
+                kb, hb = keys[b], steps[b]
+                corners = [scalar(self.nudged_pair(body, (ka, sa * ha), (kb, sb * hb), frame))
+                           for sa, sb in ((1, 1), (1, -1), (-1, 1), (-1, -1))]
+                out[a, b] = out[b, a] = (corners[0] - corners[1] - corners[2] + corners[3]) / (4 * ha * hb)
+        return out
+
+    def nudged_pair(self, body, first, second, frame):
+        (ka, ha), (kb, hb) = first, second
+        old = self.point.nudges.get(ka, 0.0)
+        self.point.nudges[ka] = old + ha
+        try:
+            return self.nudged(body, kb, hb, frame)
+        finally:
+            self.point.nudges[ka] = old
 
     def variables(self, wrt: Sym, frame) -> tuple[dict, Sym | None]:
         """position in the gradient -> atom key that is perturbed; and the object to hold

@@ -21,7 +21,7 @@ from symbolic.document import Document
 from symbolic.expr import Deriv, Expect, Expr, Func, Num, Sum, Sym, walk
 from symbolic.meaning import Definition, Scope
 from symbolic.relation import Relation, relations
-from symbolic.verdict import REFUTED, UNVERIFIED, VERIFIED, Verdict, judge, judge_shape, unverified
+from symbolic.verdict import CONSTANT_DIFFERENCE, REFUTED, UNVERIFIED, VERIFIED, Verdict, judge, judge_shape, unverified
 
 
 @dataclass(frozen=True)
@@ -865,8 +865,8 @@ def guard_one_sided(verdict: Verdict, lhs: Expr, rhs: Expr, scope: Scope) -> Ver
     from numeric.witness import FUNCTIONS, INDEXED_LITERALS
 
     differ = verdict.status == REFUTED or verdict.reason == "numerically-unstable"
-    if not differ or verdict.method == "shapes":
-        return verdict
+    if not differ or verdict.method == "shapes" or verdict.reason == CONSTANT_DIFFERENCE:
+        return verdict  # shapes, or a difference that no value of any name can close
     left, right = meaning.closure(lhs, scope), meaning.closure(rhs, scope)
     known = {k for k in scope.definitions if isinstance(k, str)} | {k[0] for k in scope.shapes} | set(scope.pinned)
     bodies = [lhs, rhs] + [d.body for d in scope.definitions.values()]
@@ -886,7 +886,7 @@ def guard_unknown_means(verdict: Verdict, lhs: Expr, rhs: Expr, scope: Scope) ->
     has the same mean E[g]": with no law declared, the means of g_1, g_2, … and of a bare
     g are separate unknowns to the witness, and the prose that ties them is not read --
     a difference there is no counterexample."""
-    if verdict.status != REFUTED or verdict.method == "shapes":
+    if verdict.status != REFUTED or verdict.method == "shapes" or verdict.reason == CONSTANT_DIFFERENCE:
         return verdict
     if not any(isinstance(n, Expect) for side in (lhs, rhs) for n in walk(side)):
         return verdict
@@ -918,7 +918,7 @@ def _index_names(exprs) -> set[str]:
 def guard_hypothesis(verdict: Verdict, lhs: Expr, rhs: Expr, scope: Scope) -> Verdict:
     """`\\sum_k y_k = 1`, `\\mathbb{E}[\\epsilon] = 0`: a constant on one side and, on the
     other, only names the document never defines is a premise being stated, not a step."""
-    if verdict.status != REFUTED or verdict.method == "shapes":
+    if verdict.status != REFUTED or verdict.method == "shapes" or verdict.reason == CONSTANT_DIFFERENCE:
         return verdict
     from numeric.witness import FUNCTIONS
 

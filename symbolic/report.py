@@ -52,7 +52,10 @@ def _evidence_lines(item: Judged) -> list[str]:
                 out.append("undeclared names read as matrices: " + _kv(ce["read_as_matrices"]))
             if ce.get("values"):
                 out.append("values " + _kv(ce["values"]))
-            out.append(f"left = {ce.get('lhs')}   right = {ce.get('rhs')}")
+            if "difference" in ce:  # exact: left - right simplifies to this constant
+                out.append(f"left - right = {ce['difference']} (symbolic)")
+            else:
+                out.append(f"left = {ce.get('lhs')}   right = {ce.get('rhs')}")
     if v.expected:
         out.append(f"expected: {v.expected}")
     return out

@@ -37,6 +37,9 @@ class Verdict:
         }
 
 
+CONSTANT_DIFFERENCE = "nonzero difference"  # the sides differ by a constant: no value of any name closes it
+
+
 def unverified(reason: str, message: str) -> Verdict:
     return Verdict(UNVERIFIED, None, reason, message)
 
@@ -199,7 +202,7 @@ def judge(lhs: Expr, rhs: Expr, world: World, seed: int = 0, trials: int = 6) ->
     if diff is not None and diff != 0 and diff.is_number and diff.is_finite:
         # `10^{20} - 1 = 10^{20}`: a nonzero constant difference is exact evidence, and one
         # that float64 with a relative tolerance cannot see
-        return Verdict(REFUTED, "symbolic (SymPy simplify)", "nonzero difference",
+        return Verdict(REFUTED, "symbolic (SymPy simplify)", CONSTANT_DIFFERENCE,
                        f"the sides differ by the constant {sympy.sstr(diff)[:80]}",
                        {"difference": sympy.sstr(diff)[:200]})
     proof = None if diff is None else diff == 0

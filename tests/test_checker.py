@@ -259,3 +259,16 @@ def test_means_tied_only_in_prose_are_no_counterexample():
     assert got[0][0] == "verified" and got[1][0] == "refuted"
     # ... but E[g_k] = E[g] is prose: the witness may not refute on it
     assert got[2] == ("unverified", "expectation")
+
+
+def test_a_hessian_is_the_full_matrix_and_a_constant_gap_is_never_shorthand():
+    md = ("# Problem 1\n\nLet $X \\in \\mathbb{R}^{n \\times d}$, $y \\in \\mathbb{R}^{n}$, $w \\in \\mathbb{R}^{d}$ and "
+          "$L(w) = \\frac{1}{2n} \\lVert Xw - y \\rVert^2$.\n\n"
+          "$$\\nabla_w^2 L = \\frac{1}{n} X^T X$$\n\n$$\\nabla_w^2 L = \\frac{2}{n} X^T X$$\n\n"
+          "$$\\nabla_w^2 L = \\frac{1}{n} X X^T$$\n\n"
+          "$$\\sigma(z) + \\sigma(-z) = 1$$\n\n$$\\sigma(z) + \\sigma(-z) = 2$$\n")
+    rep = check_document(parse_document(md, "h.md", "md"), CheckOptions(sandbox=False))
+    got = [(i.verdict.status, i.verdict.reason) for i in rep.items if i.relation.line >= 5]
+    assert [g[0] for g in got] == ["verified", "refuted", "refuted", "verified", "refuted"]
+    assert got[2][1] == "shape mismatch"  # d × d against n × n
+    assert got[4][1] == "nonzero difference"  # z on one side only, but no z closes a gap of 1
