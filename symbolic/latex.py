@@ -62,7 +62,8 @@ Conventions (see also `symbolic.expr`):
   `Notation.functions` (or any `\\mathcal` letter) directly followed by `(` is a
   document function (`L(w)`, `O(nd^2)`, `N(0, \\sigma^2)`; a `|` inside separates
   arguments like a comma); any other letter followed by `(` is a product (`a(1-a)`).
-  `\\text{Name}(…)` keeps its spelling unless the table knows the name.
+  `\\text{Name}(…)` keeps its spelling unless the table knows the name;
+  `\\text{Var}(X)` (or `\\mathrm`, `\\operatorname`) is E[X^2] - E[X]^2.
 - A subscript on a value (after `)`, `]` or a matrix) is an entry: `\\text{softmax}(z)_i`,
   `\\sigma(z)_j`, `(Xw)_i` -> ``Func("entry", (value, i))``; `(XW)_{ij}` ->
   ``Func("entry", (value, i, j))``.
@@ -106,7 +107,7 @@ from typing import Callable, Iterable
 
 from . import latex_engine as le
 from . import latex_tokens as lt
-from .expr import Delta, Deriv, Expect, Expr, Func, Matrix, Norm, Num, Product, Sum, Sym, walk
+from .expr import Add, Delta, Deriv, Expect, Expr, Func, Matrix, Mul, Norm, Num, Pow, Product, Sum, Sym, walk
 
 MAX_CHARS = 2000
 MAX_DEPTH = 60
@@ -695,7 +696,12 @@ class _Translator:
         items = lt.split_top(items[0], {"|"}) + items[1:]
         if any(not x for x in items):
             raise _Reject("unparsed", f"empty argument of {name}")
-        return self.node(Func(name, tuple(self.sub_expr(x) for x in items))), k + 1
+        args = tuple(self.sub_expr(x) for x in items)
+        if name.lower() in ("var", "variance") and len(args) == 1:  # Var(X) = E[X^2] - E[X]^2
+            x = args[0]
+            return self.node(Add((Expect(Pow(x, Num(Fraction(2)))),
+                                  Mul((Num(Fraction(-1)), Pow(Expect(x), Num(Fraction(2)))))))), k + 1
+        return self.node(Func(name, args)), k + 1
 
     def h_function_command(self, toks, i):
         name, scope = _FUNCTION_COMMANDS[toks[i]]

@@ -235,7 +235,7 @@ FUNCTIONS = [
     (r"\max(a, b)", F("max", a, b)),
     (r"\det(A)", F("det", S("A"))),
     (r"\det A B", F("det", M(S("A"), S("B")))),
-    (r"\text{Var}(x)", F("Var", x)),
+    (r"\text{Cov}(x)", F("Cov", x)),  # an unknown \text name keeps its spelling (Var: see below)
     (r"\sin^2 x", P(F("sin", x), 2)),
     (r"-\log \sigma(w^T x)", neg(F("log", F("sigma", M(T(w), x))))),  # the factor includes the call
     (r"\log f(x) + 1", A(F("log", F("f", x)), N(1))),
@@ -728,3 +728,11 @@ def test_ellipsis_last_term_without_its_vanishing_power(latex, upper):
     r = parse(latex)
     assert isinstance(r.expr, Sum) and r.expr.upper == Sym(upper) and r.expr.lower == Num(1), r
     assert "beta" in str(r.expr) and f"({upper} + (-1·{r.expr.index}))" in str(r.expr)
+
+
+def test_variance_is_written_out_as_expectations():
+    from symbolic.expr import Add, Expect, Mul, Num, Pow, Sym
+    x = Sym("x")
+    want = Add((Expect(Pow(x, Num(2))), Mul((Num(-1), Pow(Expect(x), Num(2))))))
+    for text in (r"\text{Var}(x)", r"\mathrm{Var}(x)", r"\operatorname{Var}(x)"):
+        assert L.parse(text).expr == want, text
