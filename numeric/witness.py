@@ -563,6 +563,8 @@ class Evaluator:
                     return scalar(base) ** exp
                 except (FloatingPointError, OverflowError, ZeroDivisionError) as err:
                     raise Unsupported("domain", f"{e}: {err}") from None
+        if 1 in base.shape and base.size > 1 and exp == int(exp) and 0 < exp <= 64:
+            return base ** int(exp)  # `1 - a^2` for a vector a: a power has no other meaning there
         if base.shape[0] != base.shape[1]:
             raise ShapeMismatch(f"power of a non-square matrix in {e}", (base.shape,))
         if exp == -1:
