@@ -22,6 +22,9 @@ from symbolic.shapes import Var, generic_shapes, is_matrix_name
 FD_STEP = 1e-6  # central differences, as torch.autograd.gradcheck (eps=1e-6)
 DIM_RANGE = (2, 5)  # random concrete size of every symbolic dimension, inclusive
 VALUE_RANGE = (0.2, 1.4)  # atoms are positive so log/sqrt stay defined and signs stay visible
+# functions whose value turns on a sign: where they appear, every other point draws atoms of
+# either sign (`\text{ReLU}(z) = z` holds for every positive z)
+SIGN_SENSITIVE = frozenset({"relu", "abs", "sign", "positive", "nonnegative", "max", "min"})
 
 
 class Unsupported(Exception):
@@ -76,6 +79,7 @@ class Point:
     pinned: dict = field(default_factory=dict)  # name -> value assumed for all its atoms
     pinned_used: set = field(default_factory=set)  # pinned names this evaluation read
     linear: bool = False  # undefined functions mean random linear maps (see `uninterpreted`)
+    signed: bool = False  # atoms are drawn of either sign (see SIGN_SENSITIVE)
     memo: dict = field(default_factory=dict)  # defined object -> its value and what reading it read
     moved: int = 0  # > 0 while an expectation moves atoms: no value is remembered then
 
@@ -85,7 +89,8 @@ class Point:
             self.pinned_used.add(key[0])
             return self.pinned[key[0]] + self.nudges.get(key, 0.0)
         if key not in self.atoms:
-            self.atoms[key] = float(self.rng.uniform(*VALUE_RANGE))
+            sign = -1.0 if self.signed and self.rng.integers(0, 2) else 1.0
+            self.atoms[key] = sign * float(self.rng.uniform(*VALUE_RANGE))
         return self.atoms[key] + self.nudges.get(key, 0.0)
 
 
@@ -1000,6 +1005,8 @@ FUNCTIONS = {
     "max": lambda *xs: max(scalar(x) for x in xs),
     "min": lambda *xs: min(scalar(x) for x in xs),
     "factorial": _factorial,
+    "positive": _elementwise(lambda z: (np.asarray(z) > 0).astype(float)),  # \mathbb{1}[z > 0]
+    "nonnegative": _elementwise(lambda z: (np.asarray(z) >= 0).astype(float)),
 }
 
 
@@ -1107,11 +1114,18 @@ def _syms(e):
     return [n for n in walk(e) if isinstance(n, Sym)]
 
 
-def random_point(world: World, seed: int, trial: int, extra_dims=()) -> Point:
+def random_point(world: World, seed: int, trial: int, extra_dims=(), signed: bool = False) -> Point:
     rng = np.random.default_rng([seed, trial])
     names = sorted(set(world.dims) | set(extra_dims))
     dims = {n: int(rng.integers(DIM_RANGE[0], DIM_RANGE[1] + 1)) for n in names}
-    return Point(rng=rng, dims=dims, pinned=dict(world.pinned))
+    return Point(rng=rng, dims=dims, pinned=dict(world.pinned), signed=signed and trial % 2 == 1)
+
+
+def sign_sensitive(sides, world: World) -> bool:
+    """A function of SIGN_SENSITIVE in the sides or in a definition they may read."""
+    bodies = list(sides) + [b for _, b in world.definitions.values()] + list(world.fixed.values()) \
+        + [b for pairs in world.templates.values() for _, b in pairs]
+    return any(isinstance(n, Func) and n.name in SIGN_SENSITIVE for b in bodies for n in walk(b))
 
 
 def compare(lhs: Expr, rhs: Expr, world: World, seed: int = 0, trials: int = TRIALS,
@@ -1130,12 +1144,14 @@ def compare(lhs: Expr, rhs: Expr, world: World, seed: int = 0, trials: int = TRI
                           f"free indices differ: {', '.join(sorted(free_l))} vs {', '.join(sorted(free_r))}")
     apart = sorted(free_l ^ free_r) if renamed else []
     free = sorted(free_l | free_r)
-    method = f"randomized float64, {trials} points with random sizes (rtol={RTOL:g})"
+    signed = sign_sensitive((lhs, rhs), world)
+    method = f"randomized float64, {trials} points with random sizes (rtol={RTOL:g})" + (
+        ", half of them with values of either sign" if signed else "")
     seen_equal, used, doubt, quadrature, pinned = 0, set(), False, False, set()
     for trial in range(3 * trials):
         if seen_equal >= trials:
             break
-        point = random_point(world, seed, trial)
+        point = random_point(world, seed, trial, signed=signed)
         frame = Frame(indices=index_values(free, apart, point.rng))
         try:
             if generic:
@@ -1312,7 +1328,7 @@ def index_values(free: list, apart: list, rng) -> tuple:
 def differs_if_linear(lhs: Expr, rhs: Expr, world: World, seed: int, trial: int, frame: Frame) -> bool:
     """The same point with every undefined function a random linear map (`f(x) = b x`):
     `\\nabla(a + b) = \\nabla a + \\nabla b` holds there, a doubled `\\nabla J` does not."""
-    point = random_point(world, seed, trial)
+    point = random_point(world, seed, trial, signed=sign_sensitive((lhs, rhs), world))
     point.linear = True
     try:
         a, b = evaluate_sides(Evaluator(world, point), lhs, rhs, frame)

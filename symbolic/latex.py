@@ -91,6 +91,7 @@ Conventions (see also `symbolic.expr`):
   Sym(r), r_lower, r_upper, Sym(c), c_lower, c_upper))``.
 - `\\|x\\|_p`, `\\lVert x \\rVert`, `||x||` -> `Norm`; `\\mathbb{E}_{x}[…]`, `E[…]` ->
   `Expect`; `\\delta_{ij}`, `\\mathbb{1}_{i=j}`, `\\mathbb{1}[i=j]` -> `Delta`;
+  `\\mathbb{1}[z > 0]` -> ``Func("positive", (z - 0,))``, `\\ge`/`\\le` -> ``nonnegative``;
   `I`, `\\mathbf{I}` -> ``Sym("I")`` (identity, never √-1); bare `e` -> ``Sym("e")``;
   `\\mathbf{1}` -> ``Sym("ones")``; `\\mathbf{0}` -> 0; `\\pi`, `\\infty` -> ``Sym``;
   `[a, b]` -> a one-row `Matrix`; `bmatrix`/`pmatrix`/`matrix` -> `Matrix`; `vmatrix`
@@ -999,6 +1000,10 @@ def _infer_index(body: Expr) -> str:
 
 # -- special symbols: each returns (text, next index), or None to fall through -----------
 
+_COMPARISONS = {">": ("positive", False), "<": ("positive", True), "\\geq": ("nonnegative", False),
+                "\\ge": ("nonnegative", False), "\\leq": ("nonnegative", True), "\\le": ("nonnegative", True)}
+
+
 def _sp_indicator(tr: _Translator, a: _Atom, toks, nxt):
     """`\\mathbb{1}_{i=j}`, `\\mathbb{1}[i=j]` -> Delta; `\\mathbf{1}` -> ones; `\\mathbb{I}` -> I."""
     if a.font not in ("\\mathbb", "\\mathbbm", "\\mathbf", "\\boldsymbol") or a.name not in ("1", "I"):
@@ -1012,6 +1017,12 @@ def _sp_indicator(tr: _Translator, a: _Atom, toks, nxt):
     if cond is not None and "=" in cond:
         lhs, rhs = lt.split_top(cond, {"="})[:2]
         return tr.node(Delta(tr.sub_expr(lhs), tr.sub_expr(rhs))), end
+    for op, (name, flip) in (_COMPARISONS.items() if cond is not None else ()):
+        parts = lt.split_top(cond, {op})
+        if len(parts) == 2 and all(parts):  # `\mathbb{1}[z > 0]`: 1 where z - 0 > 0
+            big, small = parts[::-1] if flip else parts
+            diff = Add((tr.sub_expr(big), Mul((Num(Fraction(-1)), tr.sub_expr(small)))))
+            return tr.node(Func(name, (diff,))), end
     if a.sub is not None:
         return None
     a.name, a.root, a.font = ("I" if a.name == "I" else "ones"), "word", None

@@ -14,7 +14,7 @@ from typing import Any
 import sympy
 
 from numeric import exact
-from numeric.witness import Comparison, World, compare, compare_shape
+from numeric.witness import Comparison, World, compare, compare_shape, sign_sensitive
 from symbolic.expr import Deriv, Expr, Func, Num, Sum, Sym, Transpose, shape_lookup, walk
 
 VERIFIED, REFUTED, UNVERIFIED = "verified", "refuted", "unverified"
@@ -198,7 +198,9 @@ def has_partial(e: Expr) -> bool:
 def judge(lhs: Expr, rhs: Expr, world: World, seed: int = 0, trials: int = 6) -> Verdict:
     if is_big_o(lhs) and is_big_o(rhs):
         return judge_asymptotic(lhs, rhs, world)
-    diff = symbolic_difference(lhs, rhs, world)
+    # SymPy's symbols are positive (as the witness's default values are): `ReLU(z) = z`
+    # would be proven, so where a sign matters the witness alone decides
+    diff = None if sign_sensitive((lhs, rhs), world) else symbolic_difference(lhs, rhs, world)
     if diff is not None and diff != 0 and diff.is_number and diff.is_finite:
         # `10^{20} - 1 = 10^{20}`: a nonzero constant difference is exact evidence, and one
         # that float64 with a relative tolerance cannot see

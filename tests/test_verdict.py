@@ -147,3 +147,19 @@ def test_free_indices_that_differ_are_drawn_apart_unless_a_summation_convention_
     assert v(r"\hat{y}_i - y_i", r"\hat{y}_i - y_i").status == "verified"
     for a, b in (("z_i", "W_{ij} x_j"), ("x_i y_i", "x_j y_j")):  # Einstein's convention may be meant
         assert v(a, b).reason == "index-mismatch"
+
+
+def test_identities_that_hold_only_for_positive_values_are_not_verified():
+    from symbolic.latex import parse
+    from numeric.witness import World
+    from symbolic.verdict import judge
+
+    def v(a, b):
+        return judge(parse(a).expr, parse(b).expr, World()).status
+
+    for a, b in ((r"\text{ReLU}(z)", "z"), (r"\text{sign}(x)", "1"), (r"\mathbb{1}[z > 0]", "1"), ("|x|", "x"),
+                 (r"\max(0, z)", "z")):
+        assert v(a, b) == "refuted", (a, b)  # planted: true only for z > 0
+    for a, b in ((r"\mathbb{1}[z > 0] \cdot z", r"\text{ReLU}(z)"), ("|x|", r"\sqrt{x^2}"),
+                 (r"\frac{d}{dz}\text{ReLU}(z)", r"\mathbb{1}[z > 0]"), (r"\mathbb{1}[z \geq 0]", r"1 - \mathbb{1}[z < 0]")):
+        assert v(a, b) == "verified", (a, b)
