@@ -19,6 +19,11 @@ FLOORS = {"linreg_en.md": (21, 41), "mlp_backprop.tex": (11, 16), "matrix_calcul
           "layers_entrywise.md": (7, 10), "batch_forms.tex": (7, 8)}
 
 
+def check_text(text: str, kind: str = "md"):
+    """A document given as text, checked in-process."""
+    return check_document(parse_document(text, f"t.{kind}", kind), CheckOptions(sandbox=False))
+
+
 def find(report, row):
     """The key row's relation: on its line, left side containing `lhs_contains` (exact wins)."""
     on_line = [i for i in report.items if i.relation.line == row["line"] and row["lhs_contains"] in i.relation.lhs]
@@ -200,7 +205,7 @@ def test_a_restated_definition_is_checked_against_the_one_in_force():
           "(a) $$L = \\frac{1}{2} \\sum_i (y_i - w x_i)^2$$\n\n"
           "(b) $$L = \\sum_i (y_i - w x_i)^2$$\n\n"
           "$$\\frac{\\partial L}{\\partial w} = -2 \\sum_i x_i (y_i - w x_i)$$\n")
-    rep = check_document(parse_document(md, "r.md", "md"), CheckOptions(sandbox=False))
+    rep = check_text(md)
     got = [(i.relation.line, i.verdict.status, i.verdict.message) for i in rep.items]
     assert got[0][1] == "unverified" and "defines L" in got[0][2]
     assert got[1][:2] == (5, "verified") and "restates the definition of L at line 3" in got[1][2]
@@ -216,7 +221,7 @@ def test_a_stated_assumption_covers_what_follows_it_and_worked_numbers_only():
           "$$\\frac{\\partial L}{\\partial x} = W^T z$$\n\n"  # differentiates: judged at random W
           "$$\\frac{\\partial L}{\\partial x} = W z$$\n\n"  # wrong, though both vanish at W = 0
           "$$z + x = x$$\n")  # numbers worked at the point: none here, so judged in general
-    rep = check_document(parse_document(md, "p.md", "md"), CheckOptions(sandbox=False))
+    rep = check_text(md)
     got = {(i.relation.line, i.relation.rhs): i.verdict for i in rep.items if i.relation.op == "="}
     assert got[(3, "[0, 0]^T")].status == "verified" and "assumption" in got[(3, "[0, 0]^T")].method
     before = got[(5, "W^T x")]  # before its own arrow: general, and wrong
@@ -243,7 +248,7 @@ def test_the_equations_before_an_ill_shaped_solution_are_conditional_not_shortha
            "\\[ J = \\frac{1}{2}\\lVert Xw - y \\rVert^2 + \\frac{\\lambda}{2}\\lVert w \\rVert^2 \\]\n"
            "\\[ \\nabla_w J = 0 \\Rightarrow (X^\\top X + \\lambda I) w = X^\\top y \\Rightarrow "
            "w = (X X^\\top + \\lambda I)^{-1} X^\\top y \\]\n\\end{document}\n")
-    rep = check_document(parse_document(tex, "r.tex", "tex"), CheckOptions(sandbox=False))
+    rep = check_text(tex, "tex")
     got = [(i.verdict.status, i.verdict.reason) for i in rep.items if i.relation.line == 5]
     assert got == [("unverified", "condition"), ("unverified", "conditional"), ("refuted", "shape mismatch")]
 
@@ -253,7 +258,7 @@ def test_means_tied_only_in_prose_are_no_counterexample():
           "$$m_2 = \\beta (1 - \\beta) g_1 + (1 - \\beta) g_2$$\n\n"
           "$$m_2 = \\beta (1 - \\beta) g_1 + (1 - \\beta) g_1$$\n\n"
           "$$\\mathbb{E}[m_t] = (1 - \\beta^t) \\mathbb{E}[g]$$\n")
-    rep = check_document(parse_document(md, "m.md", "md"), CheckOptions(sandbox=False))
+    rep = check_text(md)
     got = [(i.verdict.status, i.verdict.reason) for i in rep.items if i.relation.line >= 5]
     # an instance of a recursion is checked against it (a planted index error is caught) ...
     assert got[0][0] == "verified" and got[1][0] == "refuted"
@@ -267,7 +272,7 @@ def test_a_hessian_is_the_full_matrix_and_a_constant_gap_is_never_shorthand():
           "$$\\nabla_w^2 L = \\frac{1}{n} X^T X$$\n\n$$\\nabla_w^2 L = \\frac{2}{n} X^T X$$\n\n"
           "$$\\nabla_w^2 L = \\frac{1}{n} X X^T$$\n\n"
           "$$\\sigma(z) + \\sigma(-z) = 1$$\n\n$$\\sigma(z) + \\sigma(-z) = 2$$\n")
-    rep = check_document(parse_document(md, "h.md", "md"), CheckOptions(sandbox=False))
+    rep = check_text(md)
     got = [(i.verdict.status, i.verdict.reason) for i in rep.items if i.relation.line >= 5]
     assert [g[0] for g in got] == ["verified", "refuted", "refuted", "verified", "refuted"]
     assert got[2][1] == "shape mismatch"  # d × d against n × n
