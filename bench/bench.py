@@ -113,10 +113,11 @@ def per_relation(repeat: int) -> Iterator[Figure]:
             forget()  # warm = imports and parser tables, not remembered results
             walls.append(check_document(load(), CheckOptions()).seconds)
         cached = check_document(load(), CheckOptions()).seconds
-        c = report.counts()
+        c, (decided, claims) = report.counts(), report.claims_decided()
         yield Figure(f"check {label}, whole document (warm)", tuple(walls),
                      f"{c['relations']} relations: {c['verified']} verified, {c['refuted']} refuted, "
-                     f"{c['unverified']} unverified")
+                     f"{c['unverified']} unverified; claims decided {decided}/{claims} "
+                     f"({100 * decided / max(claims, 1):.1f}%)")
         yield Figure(f"  again, results remembered ({label})", (cached,), "as for a class that repeats it")
         yield Figure(f"  parse one side ({label})", tuple(report.timings["parse_seconds"]),
                      f"p90 {_ms(_p90(report.timings['parse_seconds'])).strip()}")

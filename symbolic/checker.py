@@ -48,6 +48,9 @@ class CheckOptions:
     document: bool = True
 
 
+NOTHING_TO_DECIDE = frozenset({"definition", "declaration", "expression", "update", "prose"})
+
+
 @dataclass(frozen=True)
 class Judged:
     relation: Relation
@@ -75,6 +78,13 @@ class Report:
         for item in self.items:
             out[item.verdict.status] += 1
         return out
+
+    def claims_decided(self) -> tuple[int, int]:
+        """(decided, claims): the relations that state something to decide -- not the
+        definitions, declarations, bare expressions, update rules and prose -- and how
+        many of them are verified or refuted."""
+        claims = [i for i in self.items if not (i.verdict.status == UNVERIFIED and i.verdict.reason in NOTHING_TO_DECIDE)]
+        return sum(1 for i in claims if i.verdict.status != UNVERIFIED), len(claims)
 
     @property
     def failed(self) -> bool:

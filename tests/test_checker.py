@@ -277,3 +277,9 @@ def test_a_hessian_is_the_full_matrix_and_a_constant_gap_is_never_shorthand():
     assert [g[0] for g in got] == ["verified", "refuted", "refuted", "verified", "refuted"]
     assert got[2][1] == "shape mismatch"  # d × d against n × n
     assert got[4][1] == "nonzero difference"  # z on one side only, but no z closes a gap of 1
+
+
+def test_claims_decided_counts_only_what_states_something():
+    rep = check_text("# Problem 1\n\n$$x \\in \\mathbb{R}$$\n\n$$f = x^2$$\n\n$$f = x \\cdot x$$\n\n"
+                     "$$f = 2x$$\n\n$$f = x h$$\n\n$$w := w - 1$$\n")
+    assert rep.claims_decided() == (2, 3)  # f = x·x verified, f = 2x refuted, f = x h undecided (h?)
