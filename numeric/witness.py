@@ -518,8 +518,10 @@ class Evaluator:
             return (t.name, t.sub, t.sup)
         return None
 
-    def unshaped_matrix(self, e: Expr) -> bool:
-        return any(isinstance(n, Sym) and matrix_name(n, self.world) for n in walk(e)) and self.unshaped(e)
+    def undeclared_capital(self, e: Expr) -> bool:
+        """`e` holds a capital with no shape, definition or inferred size (a matrix, maybe)."""
+        return any(isinstance(n, Sym) and matrix_name(n, self.world) and self.shape_of(n) is None
+                   and (n.name, n.sub, n.sup) not in self.point.inferred for n in walk(e))
 
     def unshaped(self, e: Expr) -> bool:
         """Whether `e` names an object of unknown shape (read as a scalar)."""
@@ -527,7 +529,7 @@ class Evaluator:
                    and (n.name, n.sub, n.sup) not in self.point.inferred for n in walk(e))
 
     def ev_Mul(self, e: Mul, frame):
-        if sum(1 for f in e.factors if self.unshaped_matrix(f)) >= 2:
+        if sum(1 for f in e.factors if self.undeclared_capital(f)) >= 2:
             self.point.doubt = True  # `AB` of undeclared capitals: the order matters only for matrices
         out = None
         for k, f in enumerate(e.factors):
@@ -558,7 +560,7 @@ class Evaluator:
         if not is_scalar(exp):
             raise Unsupported("unsupported-notation", f"matrix exponent in {e}")
         exp = scalar(exp)
-        if is_scalar(base) and exp == -1 and self.unshaped_matrix(e.base):
+        if is_scalar(base) and exp == -1 and self.undeclared_capital(e.base):
             self.point.doubt = True  # `(AB)^{-1}` of undeclared capitals: the writer means matrices
         if is_scalar(base):
             if abs(exp) > 1e4:
@@ -1342,7 +1344,7 @@ def lone_unknown(lhs: Expr, rhs: Expr, ev: Evaluator) -> bool:
     that holds a capital of no declared shape (`X (\\hat{y} - y)`): its scalar reading is
     a default, so a shape difference is no evidence."""
     return any((ev.undeclared_key(side) is not None and ev.undeclared_key(side) not in ev.point.inferred)
-               or ev.unshaped_matrix(side) for side in (lhs, rhs))
+               or ev.undeclared_capital(side) for side in (lhs, rhs))
 
 
 def evaluate_sides(ev: Evaluator, lhs: Expr, rhs: Expr, frame: Frame):

@@ -371,14 +371,29 @@ def one_hot_by_problem(doc) -> dict:
     return out
 
 
+ORDERINGS = {">": "<", "<": ">", "\\ge": "\\le", "\\geq": "\\leq", "\\le": "\\ge", "\\leq": "\\geq"}
+_BARE_NUMBER = re.compile(r"^\s*-?\d+(?:\.\d+)?\s*$")
+
+
 def hoist_declarations(rels) -> dict:
+    """(problem, part) -> [(name, shape)]: `\\in`/`\\dim` declarations, and `T > 0`,
+    `\\lambda \\ge 0` for a name declared nowhere else -- an ordering makes it a real
+    number (`x \\ge 0` beside `x \\in \\mathbb{R}^d` is elementwise and changes nothing)."""
     out: dict = {}
+    ordered = []
     for rel in rels:
         if rel.kind == "declaration" and rel.op in ("\\in", "dim"):
             shape = meaning.parse_space(rel.rhs, rel.op)
             if shape is not None:
                 target = meaning.dim_target(rel.lhs) or rel.lhs
                 out.setdefault((rel.problem, rel.part), []).extend((s, shape) for s in split_names(target))
+        elif rel.op in ORDERINGS:
+            name = rel.lhs if _BARE_NUMBER.match(rel.rhs) else rel.rhs if _BARE_NUMBER.match(rel.lhs) else None
+            ordered += [((rel.problem, rel.part), s) for s in split_names(name or "") if not (s.sub or s.sup)]
+    declared = {s.name for pairs in out.values() for s, _ in pairs}
+    for where, sym in ordered:
+        if sym.name not in declared:
+            out.setdefault(where, []).append((sym, meaning.SCALAR))
     return out
 
 

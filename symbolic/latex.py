@@ -786,6 +786,8 @@ class _Translator:
             _, k = lt.read_arg(toks, k)
         elif t.isdigit():
             _, k = self.h_number(toks, j)
+        elif t in ("\\sum", "\\prod"):  # `\\log \\sum_j e^{z_j}`: the sum and its body
+            return self.scope_end(toks, j)
         else:
             a = _scan_atom(toks, j)
             if a is None:

@@ -283,3 +283,14 @@ def test_claims_decided_counts_only_what_states_something():
     rep = check_text("# Problem 1\n\n$$x \\in \\mathbb{R}$$\n\n$$f = x^2$$\n\n$$f = x \\cdot x$$\n\n"
                      "$$f = 2x$$\n\n$$f = x h$$\n\n$$w := w - 1$$\n")
     assert rep.claims_decided() == (2, 3)  # f = x·x verified, f = 2x refuted, f = x h undecided (h?)
+
+
+def test_an_ordering_makes_a_scalar_and_log_takes_a_sum():
+    md = ("Let $z \\in \\mathbb{R}^K$ and $T > 0$; $p_k = \\frac{e^{z_k / T}}{\\sum_{j=1}^K e^{z_j / T}}$.\n\n"
+          "$$\\sum_{k=1}^K p_k = 1$$\n\n"
+          "$$\\frac{\\partial p_i}{\\partial z_j} = \\frac{1}{T} p_i (\\delta_{ij} - p_j)$$\n\n"
+          "$$\\frac{\\partial p_i}{\\partial z_j} = T p_i (\\delta_{ij} - p_j)$$\n\n"
+          "$$\\frac{\\partial}{\\partial z_i} \\log \\sum_{j=1}^K e^{z_j} = \\frac{e^{z_i}}{\\sum_{j=1}^K e^{z_j}}$$\n\n"
+          "$$\\log \\sum_{j=1}^K e^{z_j} = \\sum_{j=1}^K z_j$$\n")
+    got = [i.verdict.status for i in check_text(md).items if i.relation.line >= 3]
+    assert got == ["verified", "verified", "refuted", "verified", "refuted"]  # T is a scalar, not a matrix
