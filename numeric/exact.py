@@ -20,7 +20,7 @@ import random
 from dataclasses import dataclass
 from fractions import Fraction
 
-from symbolic.expr import Add, Expr, Mul, Num, Pow, Sym, shape_lookup
+from symbolic.expr import Add, Expr, Mul, Num, Pow, Sym, shape_lookup, symbols
 from symbolic.shapes import is_matrix_name
 
 SPREAD = 10 ** 9  # coordinates are integers in [-SPREAD, SPREAD]
@@ -57,7 +57,7 @@ def degree(e: Expr) -> int | None:
 
 def evaluable(lhs: Expr, rhs: Expr, scalar) -> bool:
     """Both sides rational in names that `scalar(sym)` accepts (undefined scalars)."""
-    names = [n for side in (lhs, rhs) for n in _syms(side)]
+    names = symbols(lhs) | symbols(rhs)
     total = [degree(side) for side in (lhs, rhs)]
     return None not in total and sum(total) <= MAX_DEGREE and bool(names) and all(scalar(n) for n in names)
 
@@ -105,14 +105,6 @@ def value(e: Expr, point: dict, rng: random.Random) -> Fraction:
     if isinstance(e, Pow):
         return value(e.base, point, rng) ** int(e.exp.value)
     raise TypeError(f"not a rational expression: {type(e).__name__}")
-
-
-def _syms(e: Expr):
-    if isinstance(e, Sym):
-        yield e
-        return
-    for c in e.children():
-        yield from _syms(c)
 
 
 def undefined_scalar(world) -> callable:

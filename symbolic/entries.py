@@ -19,23 +19,23 @@ ROW_MAJOR, TRANSPOSED = "row-major", "transposed"
 SPANS = {"colvec": (1,), "rowvec": (1,), "array": (1, 4)}  # positions of (index, lower, upper) in the args
 
 
-def occurrences(e: Expr, name: str, bounds: dict | None = None):
-    """(Sym, {index: upper bound}) for every `name_{ab}…` in `e`, with the bounds of the
-    sums around it."""
-    bounds = bounds or {}
-    if isinstance(e, Sym) and e.name == name and len(e.sub) == 2:
+def bound_walk(e: Expr, bounds: dict):
+    """(Sym, {index: upper bound of the sum or vector that binds it}) for every symbol."""
+    if isinstance(e, Sym):
         yield e, bounds
         return
-    if isinstance(e, Sum):
-        yield from occurrences(e.body, name, {**bounds, e.index: e.upper})
-        return
-    if isinstance(e, Func) and e.name in SPANS:  # `\\vdots` rows and `\\dots` columns
-        spans = SPANS[e.name]
-        inner = {**bounds, **{e.args[k].name: e.args[k + 2] for k in spans}}
-        yield from occurrences(e.args[0], name, inner)
-        return
+    if isinstance(e, Sum) and e.upper is not None:
+        bounds = {**bounds, e.index: e.upper}
+    elif isinstance(e, Func) and e.name in SPANS:  # `\\vdots` rows and `\\dots` columns
+        bounds = {**bounds, **{e.args[k].name: e.args[k + 2] for k in SPANS[e.name]}}
     for child in e.children():
-        yield from occurrences(child, name, bounds)
+        yield from bound_walk(child, bounds)
+
+
+def occurrences(e: Expr, name: str):
+    """(Sym, {index: upper bound}) for every `name_{ab}…` in `e`, with the bounds of the
+    sums around it."""
+    return [(s, b) for s, b in bound_walk(e, {}) if s.name == name and len(s.sub) == 2]
 
 
 def fits(index: Expr, size: Expr, bounds: dict) -> bool:

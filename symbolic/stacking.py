@@ -16,8 +16,8 @@ gives its sample index (`\\sum_{i=1}^n`).
 """
 from __future__ import annotations
 
-from symbolic.entries import SPANS
-from symbolic.expr import Expr, Func, Num, Sum, Sym, walk
+from symbolic.entries import bound_walk
+from symbolic.expr import Expr, Func, Num, Sym, walk
 from symbolic.meaning import Scope
 
 ROWS, COLUMNS = "rows", "columns"
@@ -35,19 +35,6 @@ def sample_count(exprs, families: frozenset, ranges: dict) -> Expr | None:
                            if isinstance(s, Sym) and not s.sub and not s.sup}
     bounds.discard(None)
     return bounds.pop() if len(bounds) == 1 else None
-
-
-def bound_walk(e: Expr, bounds: dict):
-    """(Sym, {index: upper bound of the sum or vector that binds it}) for every symbol."""
-    if isinstance(e, Sym):
-        yield e, bounds
-        return
-    if isinstance(e, Sum) and e.upper is not None:
-        bounds = {**bounds, e.index: e.upper}
-    elif isinstance(e, Func) and e.name in SPANS:
-        bounds = {**bounds, **{e.args[k].name: e.args[k + 2] for k in SPANS[e.name]}}
-    for child in e.children():
-        yield from bound_walk(child, bounds)
 
 
 def matrices(sides, scope: Scope) -> dict[Sym, tuple[str, Expr]]:
@@ -90,8 +77,8 @@ def readings(lhs: Expr, rhs: Expr, scope: Scope, samples: Expr | None):
                 mapping[m] = Func("array", (Sym(twin, (_R,), (_C,)), _R, one, length, _C, one, samples))
         names = ", ".join(sorted(str(m) for m in data))
         stacks = ", ".join(sorted(v.name for v in stacked))
-        note = (f"{names} read as the samples {'x^(i)ᵀ as rows' if orientation == ROWS else 'x^(i) as columns'}"
-                .replace("x^", f"{next(iter(data.values()))[0]}^")
-                + (f", {stacks} as the vector of the samples" if stacks else ""))
+        twin = next(iter(data.values()))[0]
+        how = f"{twin}^(i)ᵀ as rows" if orientation == ROWS else f"{twin}^(i) as columns"
+        note = f"{names} read as the samples {how}" + (f", {stacks} as the vector of the samples" if stacks else "")
         out.append((orientation, substitute(lhs, mapping), substitute(rhs, mapping), note))
     return out
